@@ -1,0 +1,47 @@
+/*
+ * json.h — loading JSON files and reading typed fields with errors that name file and field.
+ *
+ * jansson does the parsing; its allocations are routed through vt_malloc (vt_json_init, called
+ * by every loader) so they count and take part in fault injection. A field read takes the file
+ * name for its message: "config.json: text_config.hidden_size is not a positive integer".
+ */
+#ifndef VT_BASE_JSON_H
+#define VT_BASE_JSON_H
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* vt_json_init: routes jansson's allocations through vt_malloc (once per process). */
+void vt_json_init(void);
+
+/* vt_json_parse: parses len bytes of data (duplicate keys rejected; \u0000 allowed in strings,
+ * so read those with json_string_length) into *out (caller:
+ * json_decref). name is for messages: "NAME: invalid JSON at line L column C: why"; VT_ENOMEM when
+ * memory runs out. */
+int vt_json_parse(const char *data, size_t len, const char *name, json_t **out, vt_error *err);
+
+/* vt_json_load_file: parses path (at most max_bytes) into *out (caller: json_decref). Errors name
+ * the file, line and column. */
+int vt_json_load_file(const char *path, size_t max_bytes, json_t **out, vt_error *err);
+
+/* vt_json_int: *out = obj[key] if present (an integer in [lo, hi]), else def (or an error if def
+ * is VT_JSON_REQUIRED). file and where ("text_config.") are for the message. */
+#define VT_JSON_REQUIRED (-0x7fffffff)
+int vt_json_int(const json_t *obj, const char *key, int def, int lo, int hi, const char *file,
+                const char *where, int *out, vt_error *err);
+
+/* vt_json_float: as vt_json_int for a number (integer or real). */
+int vt_json_float(const json_t *obj, const char *key, double def, const char *file,
+                  const char *where, double *out, vt_error *err);
+
+/* vt_json_bool: as vt_json_int for a boolean. */
+int vt_json_bool(const json_t *obj, const char *key, int def, const char *file, const char *where,
+                 int *out, vt_error *err);
+
+/* vt_json_str: the string value of obj[key] or def (borrowed from obj, or def). A present value
+ * that is not a string is an error. */
+int vt_json_str(const json_t *obj, const char *key, const char *def, const char *file,
+                const char *where, const char **out, vt_error *err);
+
+#endif

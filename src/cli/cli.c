@@ -1,0 +1,146 @@
+/*
+ * cli.c — helpers shared by the subcommands (see cli.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/json.h"
+#include "cli.h"
+
+const char *cli_flag_value(int argc, char **argv, int *i, const char *flag) {
+    if (strcmp(argv[*i], flag) != 0) return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "vitrine: %s needs a value\n", flag);
+        exit(2);
+    }
+    *i += 1;
+    return argv[*i];
+}
+
+int cli_int(const char *flag, const char *s, int lo, int hi) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "vitrine: %s must be an integer from %d to %d, not \"%s\"\n", flag, lo, hi, s);
+        exit(2);
+    }
+    return (int)v;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "vitrine %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+const char *cli_default_model(void) {
+    static char path[PATH_MAX + 64];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            /* build/vitrine (or build/asan/vitrine): look upwards for models/fashion-clip */
+            for (int up = 0; up < 3; up++) {
+                snprintf(path, sizeof path, "%s/models/fashion-clip/config.json", exe);
+                if (access(path, R_OK) == 0) {
+                    snprintf(path, sizeof path, "%s/models/fashion-clip", exe);
+                    return path;
+                }
+                slash = strrchr(exe, '/');
+                if (!slash) break;
+                *slash = '\0';
+            }
+        }
+    }
+    const char *env = getenv("VITRINE_MODEL");
+    return env && *env ? env : "models/fashion-clip";
+}
+
+vt_model *cli_open_model(const char *dir, const vt_model_opts *opts) {
+    vt_error err = {0};
+    vt_model *m = NULL;
+    if (vt_model_open(dir, opts, &m, &err) != VT_OK) {
+        fprintf(stderr, "vitrine: cannot open model %s: %s\n", dir, err.message);
+        return NULL;
+    }
+    return m;
+}
+
+int cli_texts_push(cli_texts *t, const char *s, size_t len) {
+    char **gs = vt_realloc(t->s, (t->n + 1) * sizeof *gs);
+    if (gs) t->s = gs;
+    size_t *gl = vt_realloc(t->len, (t->n + 1) * sizeof *gl);
+    if (gl) t->len = gl;
+    char *copy = gs && gl ? vt_strndup(s, len) : NULL;
+    if (!copy) {
+        fprintf(stderr, "vitrine: out of memory\n");
+        return 1;
+    }
+    t->s[t->n] = copy;
+    t->len[t->n] = len;
+    t->n++;
+    return 0;
+}
+
+int cli_texts_read_json(cli_texts *t, const char *path) {
+    vt_error err = {0};
+    json_t *j;
+    if (vt_json_load_file(path, (size_t)1 << 30, &j, &err)) {
+        fprintf(stderr, "vitrine: %s\n", err.message);
+        return 1;
+    }
+    int rc = 0;
+    if (!json_is_array(j)) {
+        fprintf(stderr, "vitrine: %s: expected a JSON array of strings\n", path);
+        rc = 1;
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size(j); i++) {
+        json_t *s = json_array_get(j, i);
+        if (!json_is_string(s)) {
+            fprintf(stderr, "vitrine: %s: element %zu is not a string\n", path, i);
+            rc = 1;
+        } else {
+            rc = cli_texts_push(t, json_string_value(s), json_string_length(s));
+        }
+    }
+    json_decref(j);
+    return rc;
+}
+
+void cli_texts_free(cli_texts *t) {
+    for (size_t i = 0; i < t->n; i++) vt_free(t->s[i]);
+    vt_free(t->s);
+    vt_free(t->len);
+    memset(t, 0, sizeof *t);
+}
+
+void cli_print_json_string(FILE *out, const char *s, size_t len) {
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (c < 0x20 || c == 0x7f) fprintf(out, "\\u%04x", c);
+            else fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}

@@ -1,0 +1,65 @@
+/*
+ * cli.h — what the subcommands of the `vitrine` program share.
+ *
+ * Each subcommand is one file (cmd_*.c) with an entry `int cmd_x(int argc, char **argv)` that
+ * receives the arguments after its name and returns the process exit status: 0 on success, 1 on
+ * a failure of the input (one line on stderr naming it), 2 on a usage error. Results go to
+ * stdout; diagnostics to stderr.
+ */
+#ifndef VT_CLI_H
+#define VT_CLI_H
+
+#include <stdio.h>
+
+#include "vitrine.h"
+
+int cmd_tokenize(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* cli_flag_value: if argv[*i] is flag, returns its value argv[*i+1] and advances *i; prints a
+ * usage error and exits 2 when the value is missing. Returns NULL when argv[*i] is not flag. */
+const char *cli_flag_value(int argc, char **argv, int *i, const char *flag);
+
+/* cli_int: parses s as an integer in [lo, hi] for flag, or exits 2 with a message. */
+int cli_int(const char *flag, const char *s, int lo, int hi);
+
+/* cli_usage_error: prints "vitrine CMD: message" to stderr; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* cli_default_model: the shipped model folder (models/fashion-clip beside the build folder of
+ * this executable, else $VITRINE_MODEL, else "models/fashion-clip"). Static storage. */
+const char *cli_default_model(void);
+
+/* cli_open_model: opens dir with opts, printing the error and returning NULL on failure. */
+vt_model *cli_open_model(const char *dir, const vt_model_opts *opts);
+
+/* A growing list of texts given on the command line; lengths kept, since --text-json strings may
+ * hold NUL bytes. */
+typedef struct cli_texts {
+    char **s;    /* n strings, vt_malloc'd, NUL-terminated (and possibly holding NULs) */
+    size_t *len; /* n lengths in bytes */
+    size_t n;
+} cli_texts;
+
+/* cli_texts_push: appends a copy of len bytes of s. Returns 0, or 1 after printing an error. */
+int cli_texts_push(cli_texts *t, const char *s, size_t len);
+
+/* cli_texts_read_json: appends the strings of FILE, a JSON array of strings. Returns 0, or 1
+ * after printing an error naming the file. */
+int cli_texts_read_json(cli_texts *t, const char *path);
+
+/* cli_texts_free: releases the list. */
+void cli_texts_free(cli_texts *t);
+
+/* cli_print_json_string: writes the len bytes of s as a JSON string literal (UTF-8 kept, control
+ * characters and NUL escaped). */
+void cli_print_json_string(FILE *out, const char *s, size_t len);
+
+#endif
