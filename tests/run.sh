@@ -3,6 +3,7 @@
 # echoes their output, and ends with one line: "N passed, N failed". A binary that crashes,
 # times out or prints no summary counts as one failure. Run from the repository root.
 BUILD=${BUILD:-build}
+export VITRINE_BIN="$BUILD/vitrine"
 TIMEOUT=${TEST_TIMEOUT:-600}
 passed=0
 failed=0

@@ -40,7 +40,7 @@ typedef struct {
 
 int cmd_demo(int argc, char **argv) {
     const char *model_dir = NULL, *data_dir = FMNIST_DIR, *v;
-    int limit = 2000;
+    int limit = 10000;
     vt_model_opts opts = vt_model_opts_default();
     for (int i = 0; i < argc; i++) {
         if ((v = cli_flag_value(argc, argv, &i, "--model"))) model_dir = v;
