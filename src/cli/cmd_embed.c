@@ -1,5 +1,5 @@
 /*
- * cmd_embed.c — `vitrine embed --model DIR [--no-normalize] [--no-exif] [--threads N]
+ * cmd_embed.c — `vitrine embed --model DIR [--no-normalize] [--no-exif] [--threads N] [--max-pixels N]
  *                [--text T]... [--text-json FILE] [--image PATH]...`
  *
  * Prints one JSON line per input, in the order the inputs were given:
@@ -38,6 +38,7 @@ int cmd_embed(int argc, char **argv) {
     for (int i = 0; i < argc; i++) {
         if ((v = cli_flag_value(argc, argv, &i, "--model"))) model_dir = v;
         else if ((v = cli_flag_value(argc, argv, &i, "--threads"))) opts.n_threads = cli_int("--threads", v, 0, 1024);
+        else if ((v = cli_flag_value(argc, argv, &i, "--max-pixels"))) opts.max_pixels = (uint64_t)cli_int("--max-pixels", v, 1, 1 << 30);
         else if (strcmp(argv[i], "--no-normalize") == 0) opts.normalize = 0;
         else if (strcmp(argv[i], "--no-exif") == 0) opts.apply_exif = 0;
         else if ((v = cli_flag_value(argc, argv, &i, "--text"))) {

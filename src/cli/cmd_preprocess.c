@@ -1,5 +1,5 @@
 /*
- * cmd_preprocess.c — `vitrine preprocess --model DIR [--no-exif] [--resize pil|torchvision]
+ * cmd_preprocess.c — `vitrine preprocess --model DIR [--no-exif] [--max-pixels N] [--resize pil|torchvision]
  *                     --out FILE IMAGE`
  *
  * Writes the model input of one image: float32 little-endian, [3][H][W] (224 × 224 for CLIP),
@@ -22,6 +22,8 @@ int cmd_preprocess(int argc, char **argv) {
             if (strcmp(v, "pil") == 0) opts.resize_mode = VT_RESIZE_PIL;
             else if (strcmp(v, "torchvision") == 0) opts.resize_mode = VT_RESIZE_TORCHVISION;
             else return cli_usage_error("preprocess", "--resize must be pil or torchvision, not \"%s\"", v);
+        } else if ((v = cli_flag_value(argc, argv, &i, "--max-pixels"))) {
+            opts.max_pixels = (uint64_t)cli_int("--max-pixels", v, 1, 1 << 30);
         } else if (strcmp(argv[i], "--no-exif") == 0) opts.apply_exif = 0;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("preprocess", "unknown option %s", argv[i]);
         else if (image) return cli_usage_error("preprocess", "one IMAGE at a time (got %s and %s)", image, argv[i]);

@@ -172,6 +172,7 @@ static void test_bad_input_exit_codes(void) {
         {"preprocess --out /dev/null 2>&1", 2, "usage"},
         {"preprocess --resize nearest --out /dev/null x.png 2>&1", 2, "--resize must be pil or torchvision"},
         {"nonsense 2>&1", 2, "unknown command"},
+        {"embed --max-pixels 1000 --image tests/fixtures/images/rgb_640x480.jpg 2>&1", 1, "over the limit of 1000"},
         {"bench embed --arch resnet 2>&1", 2, "--arch resnet is not available"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
