@@ -5,7 +5,8 @@
  * Micro-tile 4 × 8 (MR × NR): 32 accumulators, which the compiler keeps in 8 SSE registers
  * when it vectorises the j loop (x86-64 baseline) and in registers as scalars elsewhere. The
  * layouts are those of gemm.c (packed W [n_panels][k][8], packed A rows at stride LDA); KC = 256
- * and MC = 64 keep a W panel (8 KiB) and the A block (66 KiB) in L1 and L2 of any recent CPU.
+ * and MC = 64 keep a W panel (8 KiB) and the A block (66 KiB) in L1 and L2 of any recent CPU;
+ * NC = 256 keeps a task's Y block (64 KiB) in L2 as well.
  * gemm_nt / gemm_nn are the straightforward loops, ordered for unit-stride inner loops.
  */
 #include "cpu.h"
@@ -17,9 +18,11 @@
 #define KC 256
 #define LDA (KC + 8)
 #define MC 64
+#define NC 256
 
 _Static_assert(MC % MR == 0 && MC * LDA <= GEMM_A_SCRATCH_FLOATS, "the A block must fit the stack scratch");
 
+/* micro_scalar: gemm_micro_fn (gemm_int.h). */
 static void micro_scalar(int kc, const float *a, const float *b, float *c, long ldc, int mr, int nr,
                          const float *bias, int load_c, const float *pf) {
     (void)pf;
@@ -42,6 +45,7 @@ static void micro_scalar(int kc, const float *a, const float *b, float *c, long 
     }
 }
 
+/* nt_scalar, nn_scalar: gemm_nt / gemm_nn (gemm.h). */
 static void nt_scalar(int m, int n, int k, float alpha, const float *a, int lda, const float *b,
                       int ldb, float *c, int ldc) {
     for (int i = 0; i < m; i++)
@@ -67,7 +71,7 @@ static void nn_scalar(int m, int n, int k, const float *a, int lda, const float 
 }
 
 const gemm_kernel gemm_kernel_scalar = {
-    .name = "scalar", .level = CPU_SCALAR, .mr = MR, .nr = NR, .kc = KC, .lda = LDA, .mc = MC, .nc = 256,
+    .name = "scalar", .level = CPU_SCALAR, .mr = MR, .nr = NR, .kc = KC, .lda = LDA, .mc = MC, .nc = NC,
     .micro = micro_scalar, .nt = nt_scalar, .nn = nn_scalar,
     .quick_gelu = k_quick_gelu_scalar, .gelu = k_gelu_scalar,
 };
