@@ -7,6 +7,7 @@
 #   make ubsan      the suite under UndefinedBehaviorSanitizer (build/ubsan)
 #   make fuzz       build the libFuzzer harnesses (clang) and run each for FUZZ_SECONDS
 #   make bench      the embedding benchmark beside its PyTorch peer
+#   make bench-gemm GEMM GFLOP/s per shape beside OpenBLAS
 #
 # Files named *_avx512.c / *_avx2.c are compiled with those instruction sets; nothing else is, so
 # the binary runs on any x86-64 and picks its kernels at run time (src/tensor/cpu.c).
@@ -35,7 +36,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 REPLAY_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay/%,$(FUZZ_SRC))
 
-.PHONY: all test demo asan ubsan fuzz bench clean deps
+.PHONY: all test demo asan ubsan fuzz bench bench-gemm clean deps
 all: $(BUILD)/vitrine $(BUILD)/libvitrine.a
 
 $(BUILD)/obj/%_avx512.o: %_avx512.c
@@ -89,6 +90,13 @@ fuzz:
 
 bench: $(BUILD)/vitrine
 	sh bench/embed.sh
+
+# GEMM GFLOP/s per transformer shape beside OpenBLAS (libopenblas-dev) in the same run.
+$(BUILD)/gemm_bench: bench/gemm_bench.c $(BUILD)/libvitrine.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libvitrine.a $(shell pkg-config --cflags --libs openblas) $(LDLIBS)
+
+bench-gemm: $(BUILD)/gemm_bench
+	$(BUILD)/gemm_bench
 
 demo:
 	sh scripts/demo.sh

@@ -2,7 +2,7 @@
  * gemm_bench.c — GFLOP/s of gemm_linear per transformer shape, 1 and 2 threads, beside
  * OpenBLAS sgemm on the same operands in the same run (the peer that makes the figure a ratio).
  *
- *   build:  cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Isrc -o gemm_bench bench/gemm_bench.c \
+ *   build:  make build/gemm_bench (or by hand: cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Isrc -o gemm_bench bench/gemm_bench.c \
  *               <src/tensor gemm*, kernels*, cpu objects> src/base/{alloc,pool,error}.c \
  *               $(pkg-config --cflags --libs openblas) -lpthread -lm
  *   run:    ./gemm_bench [seconds per measurement, default 0.3] [kernel: avx512|avx2|scalar]
