@@ -14,7 +14,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libutf8proc libjpeg libpng libwebp jansson zlib
+PKGS    := libutf8proc libjpeg libpng libwebp jansson zlib lmdb
 OPT     ?= -O2
 WERROR  ?= -Werror
 CFLAGS  ?=
@@ -26,7 +26,8 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 
-LIB_SRC  := $(sort $(wildcard src/base/*.c src/tensor/*.c src/text/*.c src/image/*.c src/models/*.c))
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/tensor/*.c src/text/*.c src/image/*.c src/models/*.c \
+                             src/index/*.c src/db/*.c src/query/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/golden/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libutf8proc-dev libjpeg62-turbo-dev libpng-dev libwebp-dev zlib1g-dev libjansson-dev
-libopenblas-dev dataset-fashion-mnist"
+libopenblas-dev liblmdb-dev libhnswlib-dev dataset-fashion-mnist"
 BENCH_PACKAGES="python3-torch python3-numpy"
 
 want="$PACKAGES"
