@@ -6,8 +6,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libutf8proc-dev libjpeg62-turbo-dev libpng-dev libwebp-dev zlib1g-dev libjansson-dev
-libopenblas-dev liblmdb-dev libhnswlib-dev dataset-fashion-mnist"
-BENCH_PACKAGES="python3-torch python3-numpy"
+libopenblas-dev liblmdb-dev dataset-fashion-mnist"
+BENCH_PACKAGES="python3-torch python3-numpy libhnswlib-dev"
 
 want="$PACKAGES"
 [ "${1:-}" = "--bench" ] && want="$PACKAGES $BENCH_PACKAGES"
