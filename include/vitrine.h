@@ -149,6 +149,15 @@ int vt_embed_image_files(vt_model *model, const char *const *paths, size_t n, fl
  * vt_model_image_size) into out, which the caller provides. */
 int vt_preprocess_file(const vt_model *model, const char *path, float *out, vt_error *err);
 
+/* ---------------------------------------------------------------------------------------------
+ * Points. A point id is an unsigned 64-bit integer or a UUID, as in Qdrant.
+ */
+typedef struct vt_point_id {
+    int is_uuid;      /* 0: num is the id; 1: uuid is the id */
+    uint64_t num;     /* the integer id (is_uuid == 0) */
+    uint8_t uuid[16]; /* the UUID's 16 bytes in text order (is_uuid == 1) */
+} vt_point_id;
+
 #ifdef __cplusplus
 }
 #endif
