@@ -11,16 +11,25 @@
 #include "alloc.h"
 #include "file.h"
 
+/* open_regular: opens path read-only into *fd and its status into *st; only regular files. */
+static int open_regular(const char *path, int *fd, struct stat *st, vt_error *err) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) return vt_fail(err, errno == ENOENT ? VT_ENOTFOUND : VT_EIO, "%s: %s", path, strerror(errno));
+    if (fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(*fd);
+        *fd = -1;
+        return vt_fail(err, VT_EIO, "%s: not a regular file", path);
+    }
+    return VT_OK;
+}
+
 int vt_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vt_error *err) {
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return vt_fail(err, errno == ENOENT ? VT_ENOTFOUND : VT_EIO, "%s: %s", path, strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return vt_fail(err, VT_EIO, "%s: not a regular file", path);
-    }
+    int rc = open_regular(path, &fd, &st, err);
+    if (rc) return rc;
     if ((uint64_t)st.st_size > max_bytes) {
         close(fd);
         return vt_fail(err, VT_ELIMIT, "%s: %lld bytes is over the limit of %zu", path,
@@ -54,13 +63,10 @@ int vt_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len
 int vt_file_map(const char *path, vt_map *map, vt_error *err) {
     map->data = NULL;
     map->len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return vt_fail(err, errno == ENOENT ? VT_ENOTFOUND : VT_EIO, "%s: %s", path, strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return vt_fail(err, VT_EIO, "%s: not a regular file", path);
-    }
+    int rc = open_regular(path, &fd, &st, err);
+    if (rc) return rc;
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
