@@ -20,6 +20,10 @@ void *vt_malloc(size_t n);            /* NULL on failure; the block is 64-byte a
 void *vt_calloc(size_t n, size_t sz); /* zeroed; NULL on failure or overflow of n*sz */
 void *vt_realloc(void *p, size_t n);  /* as realloc; on failure p is untouched */
 void vt_free(void *p);                /* NULL is accepted */
+
+/* vt_malloc_exempt: as vt_malloc, counted, but never failed by injection — for libraries that
+ * cannot survive a failed allocation (jansson asserts in lex_scan_string when one fails). */
+void *vt_malloc_exempt(size_t n);
 char *vt_strdup(const char *s);       /* NULL on failure */
 char *vt_strndup(const char *s, size_t n);
 

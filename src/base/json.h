@@ -1,8 +1,9 @@
 /*
  * json.h — loading JSON files and reading typed fields with errors that name file and field.
  *
- * jansson does the parsing; its allocations are routed through vt_malloc (vt_json_init, called
- * by every loader) so they count and take part in fault injection. A field read takes the file
+ * jansson does the parsing; its allocations are routed through the counting hook (vt_json_init,
+ * called by every loader) but are exempt from injected failures (jansson asserts on some). A
+ * field read takes the file
  * name for its message: "config.json: text_config.hidden_size is not a positive integer".
  */
 #ifndef VT_BASE_JSON_H
