@@ -17,7 +17,9 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int bench_index(int argc, char **argv); /* `vitrine bench index` (cmd_bench_index.c) */
 int cmd_demo(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 
 /* cli_flag_value: if argv[*i] is flag, returns its value argv[*i+1] and advances *i; prints a
  * usage error and exits 2 when the value is missing. Returns NULL when argv[*i] is not flag. */

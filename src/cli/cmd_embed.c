@@ -4,9 +4,13 @@
  *
  * Prints one JSON line per input, in the order the inputs were given:
  *   {"modality":"text"|"image","input":"…","embedding":[…]}
- * Embeddings are L2-normalised unless --no-normalize (then the projected vectors, as
- * transformers' get_text_features / get_image_features). All texts are embedded as one batch and
- * all images as another; floats are printed with 9 significant digits (exact for float32).
+ * Embeddings are L2-normalised unless --no-normalize (then what the reference library returns:
+ * for CLIP the projected vectors, as transformers' get_text_features / get_image_features; for a
+ * sentence-transformers model SentenceTransformer.encode's output). All texts are embedded as one
+ * batch and all images as another; floats are printed with 9 significant digits (exact for
+ * float32). --image on a text-only model (sentence-transformers) is an error before anything is
+ * embedded; a model folder read with an assumption (a bare BertModel / MPNetModel: mean pooling)
+ * says so on stderr.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +82,15 @@ int cmd_embed(int argc, char **argv) {
     }
     int dim = vt_model_dim(m);
     vt_error err = {0};
+    if (vt_model_notice(m)) fprintf(stderr, "vitrine embed: note: %s\n", vt_model_notice(m));
     if (texts.n && !vt_model_has_text(m)) {
         fprintf(stderr, "vitrine embed: model %s does not embed text\n", model_dir ? model_dir : cli_default_model());
         rc = 1;
         goto done;
     }
     if (n_images && !vt_model_has_image(m)) {
-        fprintf(stderr, "vitrine embed: model %s does not embed images (it is a text-only model)\n",
-                model_dir ? model_dir : cli_default_model());
+        fprintf(stderr, "vitrine embed: model %s does not embed images (it is a text-only %s model); --image %s "
+                "cannot be embedded with it\n", model_dir ? model_dir : cli_default_model(), vt_model_family(m), images[0]);
         rc = 1;
         goto done;
     }

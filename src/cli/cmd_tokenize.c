@@ -2,8 +2,10 @@
  * cmd_tokenize.c — `vitrine tokenize --model DIR [--max-length N] (--text T ... | --text-json FILE)`
  *
  * Prints one JSON array of token ids per input, one input per line, in input order. The ids are
- * truncated to the model's maximum sequence length (77 for CLIP) unless --max-length says
- * otherwise; --max-length 0 turns truncation off.
+ * truncated to the model's maximum sequence length (77 for CLIP; a sentence-transformers model's
+ * max_seq_length, e.g. 384 for all-mpnet-base-v2) unless --max-length says otherwise;
+ * --max-length 0 turns truncation off. The special tokens are always there (BOS … EOS for CLIP,
+ * [CLS] … [SEP] or <s> … </s> for BERT / MPNet).
  */
 #include <stdlib.h>
 #include <string.h>

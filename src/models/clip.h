@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/error.h"
 #include "base/pool.h"
 #include "models/encoder.h"
@@ -65,6 +67,10 @@ typedef struct clip_model {
 /* clip_config_load: reads dir/config.json and dir/preprocessor_config.json into *cfg. Errors name
  * the file and the field. */
 int clip_config_load(const char *dir, clip_config *cfg, vt_error *err);
+
+/* clip_config_parse: the same from dir/config.json already parsed into j (borrowed); reads
+ * dir/preprocessor_config.json. */
+int clip_config_parse(const json_t *j, const char *dir, clip_config *cfg, vt_error *err);
 
 /* clip_load: reads the weights of dir/model.safetensors for cfg into *m (zeroed by the caller).
  * On failure everything loaded so far is released. */

@@ -154,17 +154,15 @@ done:
     return rc;
 }
 
-int clip_config_load(const char *dir, clip_config *cfg, vt_error *err) {
+int clip_config_parse(const json_t *j, const char *dir, clip_config *cfg, vt_error *err) {
     memset(cfg, 0, sizeof *cfg);
     char *path = vt_path_join(dir, "config.json");
     char *pre_path = vt_path_join(dir, "preprocessor_config.json");
-    json_t *j = NULL;
     int rc;
     if (!path || !pre_path) {
         rc = vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
         goto done;
     }
-    if ((rc = vt_json_load_file(path, MAX_CONFIG_BYTES, &j, err))) goto done;
     const char *type;
     if (!json_is_object(j)) {
         rc = vt_fail(err, VT_ECORRUPT, "%s: not a JSON object", path);
@@ -190,8 +188,19 @@ int clip_config_load(const char *dir, clip_config *cfg, vt_error *err) {
     if ((rc = vt_json_int(j, "projection_dim", 512, 1, 65536, path, "", &cfg->projection_dim, err))) goto done;
     rc = read_preprocessor(pre_path, cfg->vision.image_size, &cfg->pre, err);
 done:
-    json_decref(j);
     vt_free(path);
     vt_free(pre_path);
+    return rc;
+}
+
+int clip_config_load(const char *dir, clip_config *cfg, vt_error *err) {
+    memset(cfg, 0, sizeof *cfg);
+    char *path = vt_path_join(dir, "config.json");
+    if (!path) return vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
+    json_t *j = NULL;
+    int rc = vt_json_load_file(path, MAX_CONFIG_BYTES, &j, err);
+    vt_free(path);
+    if (rc == VT_OK) rc = clip_config_parse(j, dir, cfg, err);
+    json_decref(j);
     return rc;
 }

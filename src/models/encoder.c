@@ -13,6 +13,16 @@
  *
  * The pick variant serves the last layer of a tower that pools one token per sequence: only
  * those query rows go through attention, the output projection and the MLP.
+ *
+ * One post-LN layer (BERT, MPNet) reads x directly and normalises after each residual:
+ *
+ *   x [T][D] ──qkv──▶ qkv [T][3D] ──attention (+ relative bias)──▶ h [T][D]
+ *   x += h · Woutᵀ + b;  x = ln1(x)
+ *   x ──fc1+gelu──▶ ff [T][F] ──fc2──▶ x += …;  x = ln2(x)
+ *
+ * The relative bias is added to the scaled scores row by row, before the causal mask and the
+ * softmax, as transformers' MPNetSelfAttention adds position_bias to q·kᵀ/√d. The post-LN pick
+ * variant is the last layer of a model pooled by one token (CLS, last token).
  */
 #include <math.h>
 #include <string.h>
@@ -93,6 +103,7 @@ typedef struct {
     float *ctx;       /* [n_tokens][hidden], or [n_seq][hidden] when pick is set */
     enc_scratch *s;
     const int *pick;  /* NULL: every query row; else only row pick[seq] of each sequence */
+    const enc_rel_bias *rb; /* NULL, or the relative position bias added to the scores */
 } attn_job;
 
 static void attn_task(void *ctx, int task, int worker) {
@@ -114,6 +125,10 @@ static void attn_task(void *ctx, int task, int worker) {
     gemm_nt(nq, L, hd, scale, q + (size_t)q0 * 3 * D, 3 * D, k, 3 * D, scores, L);
     for (int i = 0; i < nq; i++) {
         float *row = scores + (size_t)i * L;
+        if (j->rb) { /* key c of query q0 + i: table[head][c − (q0 + i) + span − 1] */
+            const float *bias = j->rb->v + (size_t)head * (2 * (size_t)j->rb->span - 1) + (j->rb->span - 1 - (q0 + i));
+            for (int c = 0; c < L; c++) row[c] += bias[c];
+        }
         if (j->b->causal)
             for (int c = q0 + i + 1; c < L; c++) row[c] = -INFINITY;
         k_softmax(row, L);
@@ -123,8 +138,26 @@ static void attn_task(void *ctx, int task, int worker) {
 
 void enc_attention(vt_pool *pool, const enc_dims *d, const enc_batch *b, const float *qkv,
                    float *ctx, enc_scratch *s) {
-    attn_job j = {d, b, qkv, ctx, s, NULL};
+    enc_attention_rel(pool, d, b, qkv, ctx, s, NULL);
+}
+
+void enc_attention_rel(vt_pool *pool, const enc_dims *d, const enc_batch *b, const float *qkv,
+                       float *ctx, enc_scratch *s, const enc_rel_bias *rb) {
+    attn_job j = {d, b, qkv, ctx, s, NULL, rb};
     vt_pool_run(pool, b->n_seq * d->n_heads, attn_task, &j);
+}
+
+void enc_layer_forward_postln(const enc_layer *l, const enc_dims *d, vt_pool *pool, float *x,
+                              const enc_batch *b, enc_scratch *s, const enc_rel_bias *rb) {
+    int T = b->n_tokens, D = d->hidden, F = d->intermediate;
+    gemm_linear(pool, T, x, D, l->qkv, l->qkv_b, s->qkv, 3 * D, 0);
+    enc_attention_rel(pool, d, b, s->qkv, s->h, s, rb);
+    gemm_linear(pool, T, s->h, D, l->out, l->out_b, x, D, GEMM_ACCUMULATE);
+    enc_layer_norm_rows(pool, x, x, T, D, l->ln1_w, l->ln1_b, d->ln_eps);
+    gemm_linear(pool, T, x, D, l->fc1, l->fc1_b, s->ff, F,
+                d->act == ENC_ACT_GELU ? GEMM_GELU : GEMM_QUICK_GELU);
+    gemm_linear(pool, T, s->ff, F, l->fc2, l->fc2_b, x, D, GEMM_ACCUMULATE);
+    enc_layer_norm_rows(pool, x, x, T, D, l->ln2_w, l->ln2_b, d->ln_eps);
 }
 
 void enc_layer_forward_preln(const enc_layer *l, const enc_dims *d, vt_pool *pool, float *x,
@@ -140,12 +173,29 @@ void enc_layer_forward_preln(const enc_layer *l, const enc_dims *d, vt_pool *poo
     gemm_linear(pool, T, s->ff, F, l->fc2, l->fc2_b, x, D, GEMM_ACCUMULATE);
 }
 
+void enc_layer_forward_postln_pick(const enc_layer *l, const enc_dims *d, vt_pool *pool, const float *x,
+                                   const enc_batch *b, const int *pick, enc_scratch *s,
+                                   const enc_rel_bias *rb, float *out) {
+    int T = b->n_tokens, D = d->hidden, F = d->intermediate, n = b->n_seq;
+    gemm_linear(pool, T, x, D, l->qkv, l->qkv_b, s->qkv, 3 * D, 0);
+    attn_job j = {d, b, s->qkv, s->h, s, pick, rb};
+    vt_pool_run(pool, n * d->n_heads, attn_task, &j); /* context of the picked rows → h[0..n) */
+    for (int i = 0; i < n; i++)
+        memcpy(out + (size_t)i * D, x + (size_t)(b->offset[i] + pick[i]) * D, (size_t)D * sizeof(float));
+    gemm_linear(pool, n, s->h, D, l->out, l->out_b, out, D, GEMM_ACCUMULATE);
+    enc_layer_norm_rows(pool, out, out, n, D, l->ln1_w, l->ln1_b, d->ln_eps);
+    gemm_linear(pool, n, out, D, l->fc1, l->fc1_b, s->ff, F,
+                d->act == ENC_ACT_GELU ? GEMM_GELU : GEMM_QUICK_GELU);
+    gemm_linear(pool, n, s->ff, F, l->fc2, l->fc2_b, out, D, GEMM_ACCUMULATE);
+    enc_layer_norm_rows(pool, out, out, n, D, l->ln2_w, l->ln2_b, d->ln_eps);
+}
+
 void enc_layer_forward_preln_pick(const enc_layer *l, const enc_dims *d, vt_pool *pool, float *x,
                                   const enc_batch *b, const int *pick, enc_scratch *s, float *out) {
     int T = b->n_tokens, D = d->hidden, F = d->intermediate, n = b->n_seq;
     enc_layer_norm_rows(pool, x, s->h, T, D, l->ln1_w, l->ln1_b, d->ln_eps);
     gemm_linear(pool, T, s->h, D, l->qkv, l->qkv_b, s->qkv, 3 * D, 0);
-    attn_job j = {d, b, s->qkv, s->h, s, pick};
+    attn_job j = {d, b, s->qkv, s->h, s, pick, NULL};
     vt_pool_run(pool, n * d->n_heads, attn_task, &j); /* context of the picked rows → h[0..n) */
     for (int i = 0; i < n; i++)
         memcpy(out + (size_t)i * D, x + (size_t)(b->offset[i] + pick[i]) * D, (size_t)D * sizeof(float));

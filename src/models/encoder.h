@@ -8,8 +8,18 @@
  * head) with exactly that sequence's length — so no padding is ever computed and no padding mask
  * is needed. A causal batch (CLIP text) lets token i attend to tokens ≤ i.
  *
- * The pre-LN layer (CLIP):  x += out(attn(ln1(x)));  x += fc2(act(fc1(ln2(x)))).
+ * The pre-LN layer (CLIP):   x += out(attn(ln1(x)));     x += fc2(act(fc1(ln2(x)))).
+ * The post-LN layer (BERT, MPNet): x = ln1(x + out(attn(x))); x = ln2(x + fc2(act(fc1(x)))).
  * Weights of q, k and v are packed into one [3·hidden][hidden] product at load.
+ *
+ * Padding. transformers runs a batch padded to its longest sequence and masks the padding with
+ * an attention mask (−inf on padded keys); pooling then skips padded rows. A padded key gets
+ * probability exactly 0, so a real token's output does not depend on the padding at all: the
+ * packed batch computes the same values for the real tokens (up to the float rounding of a
+ * softmax over fewer terms) without computing the padding. The mask is the packing.
+ *
+ * Relative position bias (MPNet): an [n_heads][2·span−1] table added to the attention scores,
+ * score(i, j) += table[head][j − i + span − 1], the same for every sequence and layer.
  */
 #ifndef VT_MODELS_ENCODER_H
 #define VT_MODELS_ENCODER_H
@@ -29,12 +39,12 @@ typedef struct enc_dims {
 } enc_dims;
 
 typedef struct enc_layer {
-    float *ln1_w, *ln1_b;   /* [hidden] each */
+    float *ln1_w, *ln1_b;   /* [hidden] each (post-LN: the attention output's LayerNorm) */
     gemm_weights *qkv;      /* [3·hidden][hidden]: q rows, then k, then v */
     float *qkv_b;           /* [3·hidden] */
     gemm_weights *out;      /* [hidden][hidden] */
     float *out_b;           /* [hidden] */
-    float *ln2_w, *ln2_b;   /* [hidden] each */
+    float *ln2_w, *ln2_b;   /* [hidden] each (post-LN: the layer output's LayerNorm) */
     gemm_weights *fc1;      /* [intermediate][hidden] */
     float *fc1_b;           /* [intermediate] */
     gemm_weights *fc2;      /* [hidden][intermediate] */
@@ -49,6 +59,12 @@ typedef struct enc_batch {
     int max_len;       /* max len */
     int causal;        /* 1: token i attends to tokens ≤ i */
 } enc_batch;
+
+/* A relative position bias added to the attention scores (see above). */
+typedef struct enc_rel_bias {
+    const float *v; /* [n_heads][2·span − 1]: the bias of key j for query i is v[h][j − i + span − 1] */
+    int span;       /* the longest sequence the table covers (every len of a batch must be ≤ span) */
+} enc_rel_bias;
 
 /* Per-batch scratch, sized once before the layer loop. */
 typedef struct enc_scratch {
@@ -77,6 +93,25 @@ void enc_layer_norm_rows(vt_pool *pool, const float *x, float *y, int rows, int 
  * q, k, v from qkv ([n_tokens][3·hidden]) and writing ctx ([n_tokens][hidden]). Cannot fail. */
 void enc_attention(vt_pool *pool, const enc_dims *d, const enc_batch *b, const float *qkv,
                    float *ctx, enc_scratch *s);
+
+/* enc_attention_rel: enc_attention with the relative position bias rb added to the scores
+ * before the softmax (rb NULL: none). Cannot fail. */
+void enc_attention_rel(vt_pool *pool, const enc_dims *d, const enc_batch *b, const float *qkv,
+                       float *ctx, enc_scratch *s, const enc_rel_bias *rb);
+
+/* enc_layer_forward_postln: one post-LN layer (BERT, MPNet) over the packed batch x
+ * ([n_tokens][hidden]), in place, with the relative position bias rb (NULL: none; MPNet passes
+ * its table to every layer). Cannot fail. */
+void enc_layer_forward_postln(const enc_layer *l, const enc_dims *d, vt_pool *pool, float *x,
+                              const enc_batch *b, enc_scratch *s, const enc_rel_bias *rb);
+
+/* enc_layer_forward_postln_pick: the last post-LN layer when only one row per sequence is wanted
+ * (CLS or last-token pooling): keys and values from every token, the attention output, the
+ * residuals, the MLP and both LayerNorms only for row pick[i] of sequence i, into out
+ * ([n_seq][hidden]). x is not changed. Cannot fail. */
+void enc_layer_forward_postln_pick(const enc_layer *l, const enc_dims *d, vt_pool *pool, const float *x,
+                                   const enc_batch *b, const int *pick, enc_scratch *s,
+                                   const enc_rel_bias *rb, float *out);
 
 /* enc_layer_forward_preln: one pre-LN layer over the packed batch x ([n_tokens][hidden]), in
  * place. Cannot fail. */

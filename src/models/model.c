@@ -1,37 +1,49 @@
 /*
  * model.c — the public model API of vitrine.h: a model folder opened for embedding.
  *
- * vt_model ties together what one folder holds: the configuration, the weights (clip.h), the
- * tokenizer (text/tokenizer.h) and the image preprocessing (image/image.h), plus the thread pool
- * the forward passes and the image decoding run on. Weights and tokenizer are immutable after
- * open; the pool and the per-call scratch are not shareable, so the embedding calls of one handle
- * are serialised by `lock` (a server runs several handles, or queues).
+ * vt_model is the same for every model family: it finds the family of a folder, holds the
+ * tokenizer and the thread pool, tokenizes texts, decodes and preprocesses images (image/image.h),
+ * serialises the calls of one handle and L2-normalises the results. The family (family.h) loads
+ * the weights and runs the forward passes:
  *
- * Images are decoded and preprocessed in parallel (one pool task per image) in chunks of
- * IMAGE_CHUNK, then run through the vision tower chunk by chunk, so memory stays bounded for any
- * number of inputs.
+ *   the folder holds                               family
+ *   modules.json (sentence-transformers)           st: BERT / MPNet + Pooling (+ Normalize)
+ *   config.json with model_type "clip"             clip: texts and images
+ *   config.json with model_type "bert" / "mpnet"   st, bare: masked mean pooling, and a notice
+ *   anything else                                  refused, naming config.json's model_type
+ *
+ * Weights and tokenizer are immutable after open; the pool and the per-call scratch are not
+ * shareable, so the embedding calls of one handle are serialised by `lock` (a server runs several
+ * handles, or queues).
+ *
+ * Texts are tokenized and embedded in chunks of TEXT_CHUNK; images are decoded and preprocessed in
+ * parallel (one pool task per image) in chunks of IMAGE_CHUNK, then run through the vision tower
+ * chunk by chunk, so memory stays bounded for any number of inputs.
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/file.h"
-#include "clip.h"
+#include "base/json.h"
+#include "family.h"
 #include "image/image.h"
 #include "tensor/kernels.h"
 #include "text/tokenizer.h"
 #include "vitrine.h"
 
 #define IMAGE_CHUNK 32 /* images preprocessed and embedded per round: 32 × 600 KB of pixels */
-#define TEXT_CHUNK 256
+#define TEXT_CHUNK 256 /* texts tokenized per round: bounds the ids held at once */
+#define MAX_CONFIG_BYTES (4u << 20)
 
 struct vt_model {
-    char *dir;
-    vt_model_opts opts;
-    clip_model clip;
-    tokenizer *tok;
-    vt_pool *pool;
-    pthread_mutex_t lock;
+    char *dir;                 /* the folder, as given */
+    vt_model_opts opts;        /* the options of open */
+    const model_family *fam;   /* the family's functions */
+    void *impl;                /* the family's model (weights), owned */
+    model_info info;           /* dim, max tokens, image size, tokenizer (owned), notice */
+    vt_pool *pool;             /* worker threads of the forward passes and image decoding */
+    pthread_mutex_t lock;      /* serialises the embedding calls of this handle */
 };
 
 vt_model_opts vt_model_opts_default(void) {
@@ -45,27 +57,55 @@ vt_model_opts vt_model_opts_default(void) {
     return o;
 }
 
+/* detect: the family of the folder dir (see the table above); *json is its parsed config.json
+ * (caller: json_decref), NULL when the family was found by modules.json. The family's open reads
+ * it from there, so the file is parsed once. */
+static int detect(const char *dir, const model_family **fam, json_t **json, vt_error *err) {
+    char *modules = vt_path_join(dir, "modules.json"), *config = vt_path_join(dir, "config.json");
+    json_t *j = NULL;
+    int rc = VT_OK;
+    *json = NULL;
+    if (!modules || !config) {
+        rc = vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
+        goto done;
+    }
+    if (vt_file_exists(modules)) {
+        *fam = &model_family_st;
+        goto done;
+    }
+    if ((rc = vt_json_load_file(config, MAX_CONFIG_BYTES, &j, err))) goto done;
+    const char *type = json_string_value(json_object_get(j, "model_type"));
+    if (type && strcmp(type, "clip") == 0) *fam = &model_family_clip;
+    else if (type && (strcmp(type, "bert") == 0 || strcmp(type, "mpnet") == 0)) *fam = &model_family_st;
+    else if (!json_is_object(j)) rc = vt_fail(err, VT_ECORRUPT, "%s: not a JSON object", config);
+    else
+        rc = vt_fail(err, VT_EUNSUPPORTED, "%s: model_type \"%.60s\" is not supported (clip, bert, mpnet, or a "
+                     "sentence-transformers folder)", config, type ? type : "");
+done:
+    if (rc == VT_OK) *json = j;
+    else json_decref(j);
+    vt_free(modules);
+    vt_free(config);
+    return rc;
+}
+
 int vt_model_open(const char *dir, const vt_model_opts *opts, vt_model **out, vt_error *err) {
     *out = NULL;
+    if (!dir) return vt_fail(err, VT_EINVAL, "no model folder given");
     vt_model *m = vt_calloc(1, sizeof *m);
     if (!m) return vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
     pthread_mutex_init(&m->lock, NULL);
     m->opts = opts ? *opts : vt_model_opts_default();
     if (m->opts.max_pixels == 0) m->opts.max_pixels = IMG_DEFAULT_MAX_PIXELS;
     int rc;
-    clip_config cfg;
     if (!(m->dir = vt_strdup(dir))) {
         rc = vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
         goto fail;
     }
-    if ((rc = clip_config_load(dir, &cfg, err)) || (rc = tok_load_dir(dir, &m->tok, err)) ||
-        (rc = clip_load(dir, &cfg, &m->clip, err)))
-        goto fail;
-    if (tok_vocab_size(m->tok) > cfg.text.vocab_size) {
-        rc = vt_fail(err, VT_ECORRUPT, "%s: the tokenizer has %d ids but the model's vocab_size is %d", dir,
-                     tok_vocab_size(m->tok), cfg.text.vocab_size);
-        goto fail;
-    }
+    json_t *config = NULL;
+    if ((rc = detect(dir, &m->fam, &config, err)) == VT_OK) rc = m->fam->open(dir, config, &m->impl, &m->info, err);
+    json_decref(config);
+    if (rc) goto fail;
     if (!(m->pool = vt_pool_new(m->opts.n_threads))) {
         rc = vt_fail(err, VT_ENOMEM, "%s: cannot start %d threads", dir, m->opts.n_threads);
         goto fail;
@@ -80,24 +120,32 @@ fail:
 void vt_model_close(vt_model *m) {
     if (!m) return;
     vt_pool_free(m->pool);
-    clip_free(&m->clip);
-    tok_free(m->tok);
+    if (m->fam) m->fam->close(m->impl);
+    tok_free(m->info.tok);
     vt_free(m->dir);
     pthread_mutex_destroy(&m->lock);
     vt_free(m);
 }
 
-int vt_model_dim(const vt_model *m) { return m->clip.cfg.projection_dim; }
-int vt_model_has_text(const vt_model *m) { return m->tok != NULL; }
-int vt_model_has_image(const vt_model *m) { return m->clip.cfg.vision.image_size > 0; }
-int vt_model_max_tokens(const vt_model *m) { return m->clip.cfg.text.max_positions; }
-int vt_model_image_size(const vt_model *m) { return m->clip.cfg.vision.image_size; }
+int vt_model_dim(const vt_model *m) { return m->info.dim; }
+int vt_model_has_text(const vt_model *m) { return m->info.tok != NULL; }
+int vt_model_has_image(const vt_model *m) { return m->fam->embed_pixels != NULL && m->info.image_size > 0; }
+int vt_model_max_tokens(const vt_model *m) { return m->info.max_tokens; }
+int vt_model_image_size(const vt_model *m) { return vt_model_has_image(m) ? m->info.image_size : 0; }
+const char *vt_model_family(const vt_model *m) { return m->fam->name; }
+const char *vt_model_notice(const vt_model *m) { return m->info.notice[0] ? m->info.notice : NULL; }
+
+/* no_images: the error of an image call on a text-only model. */
+static int no_images(const vt_model *m, vt_error *err) {
+    return vt_fail(err, VT_EUNSUPPORTED, "model %s embeds text only (a %s model has no image tower)", m->dir,
+                   m->fam->name);
+}
 
 int vt_tokenize(const vt_model *m, const char *text, size_t text_len, int max_length,
                 int32_t **ids_out, size_t *n_out, vt_error *err) {
     *ids_out = NULL;
     *n_out = 0;
-    return tok_encode(m->tok, text, text_len, max_length, ids_out, n_out, err);
+    return tok_encode(m->info.tok, text, text_len, max_length, ids_out, n_out, err);
 }
 
 static void normalize_rows(float *v, size_t n, int dim) {
@@ -111,7 +159,7 @@ int vt_embed_texts(vt_model *m, const char *const *texts, size_t n, float *out, 
 int vt_embed_texts_len(vt_model *m, const char *const *texts, const size_t *lens, size_t n,
                        float *out, vt_error *err) {
     if (n == 0) return VT_OK;
-    int rc = VT_OK, dim = vt_model_dim(m), maxlen = m->clip.cfg.text.max_positions;
+    int rc = VT_OK, dim = vt_model_dim(m), maxlen = m->info.max_tokens;
     size_t chunk = n < TEXT_CHUNK ? n : TEXT_CHUNK;
     int32_t **ids = vt_calloc(chunk, sizeof *ids);
     int *len = vt_calloc(chunk, sizeof *len);
@@ -127,12 +175,12 @@ int vt_embed_texts_len(vt_model *m, const char *const *texts, const size_t *lens
             vt_free(ids[i]);
             ids[i] = NULL;
             size_t tl = lens ? lens[first + i] : strlen(texts[first + i]);
-            rc = tok_encode(m->tok, texts[first + i], tl, maxlen, &ids[i], &nt, err);
+            rc = tok_encode(m->info.tok, texts[first + i], tl, maxlen, &ids[i], &nt, err);
             len[i] = (int)nt;
         }
         if (rc == VT_OK)
-            rc = clip_text_forward(&m->clip, m->pool, (int)cn, (const int32_t *const *)ids, len,
-                                   out + first * (size_t)dim, err);
+            rc = m->fam->embed_tokens(m->impl, m->pool, (int)cn, (const int32_t *const *)ids, len,
+                                      out + first * (size_t)dim, err);
     }
     pthread_mutex_unlock(&m->lock);
     if (rc == VT_OK && m->opts.normalize) normalize_rows(out, n, dim);
@@ -146,7 +194,7 @@ done:
 
 /* preprocess_rgb: resize, crop and normalise an RGB image into the model input (3 × S × S). */
 static int preprocess_rgb(const vt_model *m, const img_u8 *rgb, float *out, vt_error *err) {
-    const clip_preprocess_config *p = &m->clip.cfg.pre;
+    const clip_preprocess_config *p = m->info.pre;
     img_u8 r;
     int rc = img_resize_crop(rgb, p->shortest_edge, p->crop_h, p->crop_w,
                              m->opts.resize_mode == VT_RESIZE_TORCHVISION ? IMG_RESIZE_TORCHVISION : IMG_RESIZE_PIL, &r,
@@ -160,6 +208,7 @@ static int preprocess_rgb(const vt_model *m, const img_u8 *rgb, float *out, vt_e
 }
 
 int vt_preprocess_file(const vt_model *m, const char *path, float *out, vt_error *err) {
+    if (!vt_model_has_image(m)) return no_images(m, err);
     img_decode_opts o = img_decode_opts_default();
     o.apply_exif = m->opts.apply_exif;
     o.max_pixels = m->opts.max_pixels;
@@ -203,6 +252,7 @@ static void prep_task(void *ctx, int task, int worker) {
 
 static int embed_images(vt_model *m, const char *const *files, const vt_image *images, size_t n,
                         float *out, vt_error *err) {
+    if (!vt_model_has_image(m)) return no_images(m, err);
     if (n == 0) return VT_OK;
     int dim = vt_model_dim(m), rc = VT_OK;
     size_t S = (size_t)vt_model_image_size(m), chunk = n < IMAGE_CHUNK ? n : IMAGE_CHUNK;
@@ -224,7 +274,7 @@ static int embed_images(vt_model *m, const char *const *files, const vt_image *i
                 rc = vt_fail(err, rcs[i], "%s", errs[i].message[0] ? errs[i].message : vt_errstr(rcs[i]));
                 break;
             }
-        if (rc == VT_OK) rc = clip_vision_forward(&m->clip, m->pool, (int)cn, pixels, out + first * (size_t)dim, err);
+        if (rc == VT_OK) rc = m->fam->embed_pixels(m->impl, m->pool, (int)cn, pixels, out + first * (size_t)dim, err);
     }
     pthread_mutex_unlock(&m->lock);
     if (rc == VT_OK && m->opts.normalize) normalize_rows(out, n, dim);
@@ -240,6 +290,7 @@ int vt_embed_image_files(vt_model *m, const char *const *paths, size_t n, float 
 }
 
 int vt_embed_images(vt_model *m, const vt_image *images, size_t n, float *out, vt_error *err) {
+    if (!vt_model_has_image(m)) return no_images(m, err);
     for (size_t i = 0; i < n; i++)
         if (!images[i].pixels || images[i].width < 1 || images[i].height < 1 ||
             (images[i].channels != 1 && images[i].channels != 3 && images[i].channels != 4))

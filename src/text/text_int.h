@@ -10,12 +10,15 @@
  *     clip.c        CLIP's normalizer (NFC, \s+ → " ", lowercase) and pre-tokenizer (the CLIP
  *                   split regex, then GPT-2 byte level) for one segment of text
  *     bpe.c         the byte-level BPE model: merge table, one word → ids
+ *     wordpiece.c   BERT/MPNet: BertNormalizer, BertPreTokenizer and the WordPiece model for one
+ *                   segment of text; reading vocab.txt
  *     vocab.c       token string → id hash map (shared by every model kind)
  *     unicode.c     UTF-8 checking and coding, Unicode classes, NFC, lowercase (utf8proc)
  *
- * A WordPiece kind (BERT/MPNet) adds a value to enum tok_kind, a model pointer to struct
- * tokenizer, a segment encoder beside clip.c and a loader branch in tok_load.c; added-token
- * splitting, BOS/EOS and truncation in tokenizer.c are shared.
+ * Each kind (enum tok_kind) is a model pointer in struct tokenizer, a segment encoder and a
+ * normalizer (for added tokens flagged "normalized") and a loader branch in tok_load.c; added-token
+ * splitting, the special tokens around the content (BOS … EOS for CLIP, CLS … SEP for
+ * BERT/MPNet, both stored as bos_id/eos_id) and truncation in tokenizer.c are shared.
  */
 #ifndef VT_TEXT_TEXT_INT_H
 #define VT_TEXT_TEXT_INT_H
@@ -99,6 +102,24 @@ int text_lower(int32_t cp, int32_t out[2]);
 int text_nfc(const uint8_t *s, size_t n, int32_t **cp, size_t *cap, size_t *len,
              int32_t **tmp, size_t *tmp_cap, vt_error *err);
 
+/* text_nfd_cp: the NFD form (canonical decomposition, then canonical ordering) of the code points
+ * in[0..n) into *out (grown with text_grow, capacity *cap, owned by the caller); *len receives the
+ * count. in and *out must not overlap. Linear in n. VT_OK, VT_ENOMEM, VT_ELIMIT or VT_EINTERNAL. */
+int text_nfd_cp(const int32_t *in, size_t n, int32_t **out, size_t *cap, size_t *len,
+                int32_t **tmp, size_t *tmp_cap, vt_error *err);
+
+/* The classes BERT's normalizer and pre-tokenizer use (the `tokenizers` library's, through the
+ * unicode_categories crate): text_is_punct = ASCII punctuation (every printable ASCII symbol that
+ * is not a letter, digit or space: ! … / : … @ [ … ` { … ~) or a Unicode P* category;
+ * text_is_mark_nonspacing = Mn; text_is_other = the crate's is_other, which is what tokenizers'
+ * BertNormalizer drops: Cc, Cf, and of Co only the six code points UnicodeData.txt lists (the
+ * crate's tables are built from its lines, and private-use ranges appear there as a first and a
+ * last line) — not Cn, despite the comment in tokenizers. The crate's tables predate Unicode 10:
+ * the format characters added since are not "other" there, nor here. Cannot fail. */
+int text_is_punct(int32_t cp);
+int text_is_other(int32_t cp);
+int text_is_mark_nonspacing(int32_t cp);
+
 /* ---------------------------------------------------------------------------------------------
  * vocab.c — token string → id. Strings are arbitrary bytes (not NUL-terminated).
  */
@@ -115,9 +136,11 @@ int strmap_put(strmap *m, const char *s, size_t len, int32_t id);
 /* strmap_get: the id of s[0..len), or -1. Cannot fail. */
 int32_t strmap_get(const strmap *m, const char *s, size_t len);
 
-/* strmap_count: the number of distinct strings; strmap_max_id: the largest id (-1 if empty). */
+/* strmap_count: the number of distinct strings; strmap_max_id: the largest id (-1 if empty);
+ * strmap_max_len: the length in bytes of the longest string (0 if empty). */
 size_t strmap_count(const strmap *m);
 int32_t strmap_max_id(const strmap *m);
+size_t strmap_max_len(const strmap *m);
 
 /* ---------------------------------------------------------------------------------------------
  * bpe.c — byte-level BPE (GPT-2 byte→unicode alphabet) with an end-of-word suffix.
@@ -159,10 +182,49 @@ int bpe_encode_word(const bpe_model *m, const uint8_t *w, size_t n, bpe_scratch 
                     vt_error *err);
 
 /* ---------------------------------------------------------------------------------------------
+ * wordpiece.c — BERT's WordPiece with its normalizer and pre-tokenizer.
+ */
+typedef struct wp_model wp_model;
+
+/* The BertNormalizer options (tokenizers' names). */
+typedef struct wp_norm_opts {
+    int clean_text;    /* drop NUL, U+FFFD and C* characters; white space → " " */
+    int handle_cjk;    /* spaces around CJK ideographs (handle_chinese_chars) */
+    int strip_accents; /* 1 / 0, or -1 = unset: follow lowercase */
+    int lowercase;     /* per code point lowercase (Rust's char::to_lowercase) */
+} wp_norm_opts;
+
+/* WordPiece limits: the `tokenizers` default word length (max_input_chars_per_word) and ceilings
+ * on what a file may configure. */
+#define WP_DEFAULT_MAX_CHARS 100
+#define WP_MAX_CHARS_CAP 100000
+#define WP_MAX_PREFIX 64
+
+/* wp_new: a model over vocab (taken: freed by wp_free, also on failure) with the continuing
+ * subword prefix prefix ("##"; at most WP_MAX_PREFIX bytes), words longer than max_chars code
+ * points becoming unk_id, and the normalizer options no. name names the input in errors. */
+int wp_new(strmap *vocab, const char *prefix, int max_chars, int32_t unk_id, wp_norm_opts no,
+           const char *name, wp_model **out, vt_error *err);
+void wp_free(wp_model *m); /* NULL is accepted */
+
+/* wp_set_unk_id: sets the unknown token's id (the loader resolves it after the added tokens). */
+void wp_set_unk_id(wp_model *m, int32_t unk_id);
+
+/* wp_vocab: the model's vocabulary (owned by the model). */
+const strmap *wp_vocab(const wp_model *m);
+
+/* wp_vocab_from_txt: vocab.txt (data[0..len), valid UTF-8 or an error naming path): one token per
+ * line, its id the line number from 0; a final "\r" of a line is dropped; a later duplicate
+ * line wins, as a Python dict built in file order. *out is a new map (strmap_free). */
+int wp_vocab_from_txt(const uint8_t *data, size_t len, const char *path, strmap **out,
+                      vt_error *err);
+
+/* ---------------------------------------------------------------------------------------------
  * The handle (tokenizer.c, tok_load.c).
  */
 enum tok_kind {
-    TOK_KIND_CLIP = 1 /* CLIP: NFC, \s+ → " ", lowercase, CLIP split, byte-level BPE </w> */
+    TOK_KIND_CLIP = 1,     /* CLIP: NFC, \s+ → " ", lowercase, CLIP split, byte-level BPE </w> */
+    TOK_KIND_WORDPIECE = 2 /* BERT/MPNet: BertNormalizer, BertPreTokenizer, WordPiece ## */
 };
 
 /* A token of the added vocabulary (special tokens and the like), matched in the text before the
@@ -187,6 +249,9 @@ struct tokenizer {
                                      with flag f and first byte b are added[added_first[f][b]
                                      .. added_first[f][b + 1]) */
     bpe_model *bpe;      /* TOK_KIND_CLIP: the model (owned) */
+    wp_model *wp;        /* TOK_KIND_WORDPIECE: the model (owned) */
+    int lower_input;     /* 1: lowercase the raw text first (TOK_LOAD_LOWER_INPUT) */
+    int model_max_length; /* tokenizer_config.json's model_max_length; 0 if absent or huge */
 };
 
 /* Scratch of one tok_encode call (the handle is shared and immutable). Freed by
@@ -198,8 +263,17 @@ typedef struct tok_scratch {
     size_t tmp_cap;    /* capacity of tmp */
     uint8_t *norm;     /* the normalized segment as UTF-8 */
     size_t norm_cap;   /* capacity of norm */
+    int32_t *cp2;      /* a second code point buffer (WordPiece: the NFD form) */
+    size_t cp2_cap;    /* capacity of cp2 */
+    uint8_t *key;      /* WordPiece: the vocabulary key being looked up (prefix + piece) */
+    size_t key_cap;    /* capacity of key */
+    uint8_t *lower;    /* the lowercased raw text (lower_input) */
+    size_t lower_cap;  /* capacity of lower */
     bpe_scratch bpe;   /* BPE symbols and heap */
 } tok_scratch;
+
+/* tok_scratch_fini: releases the buffers of sc (a zeroed scratch is accepted). */
+void tok_scratch_fini(tok_scratch *sc);
 
 /* tok_index_added: sorts t->added and fills t->added_first and t->has_norm_added. Cannot fail. */
 void tok_index_added(tokenizer *t);
@@ -217,6 +291,16 @@ int clip_normalize(const uint8_t *s, size_t n, tok_scratch *sc, size_t *out_len,
  * token) under CLIP's normalizer, pre-tokenizer and BPE. */
 int clip_encode_segment(const tokenizer *t, const uint8_t *s, size_t n, tok_scratch *sc,
                         tok_ids *ids, vt_error *err);
+
+/* wp_normalize: BertNormalizer (m's options) of the valid UTF-8 s[0..n) into sc->norm (UTF-8,
+ * *out_len bytes; valid until the next use of sc). */
+int wp_normalize(const wp_model *m, const uint8_t *s, size_t n, tok_scratch *sc, size_t *out_len,
+                 vt_error *err);
+
+/* wp_encode_segment: appends the ids of s[0..n) (valid UTF-8, holding no raw-matched added token)
+ * under BertNormalizer, added tokens flagged normalized, BertPreTokenizer and WordPiece. */
+int wp_encode_segment(const tokenizer *t, const uint8_t *s, size_t n, tok_scratch *sc,
+                      tok_ids *ids, vt_error *err);
 
 /* The CLIP pre-tokenizer regex, as tokenizer.json spells it (used to recognise a CLIP file). */
 #define CLIP_SPLIT_REGEX                                                                          \

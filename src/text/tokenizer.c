@@ -3,12 +3,16 @@
  * Loading is tok_load.c.
  *
  * tok_encode is the `tokenizers` Tokenizer::encode of one sequence with special tokens:
- *  1. the raw text is checked (valid UTF-8, at most TOK_MAX_INPUT bytes);
- *  2. added tokens whose is_normalized is 0 (CLIP's <|startoftext|> and <|endoftext|>) are
- *     found in the raw text, leftmost then longest, and become their ids; the segments between
- *     them go to the kind's segment encoder (clip_encode_segment: normalizer, added tokens
- *     flagged normalized, pre-tokenizer, model), each segment on its own;
- *  3. the post-processor puts BOS first and EOS last (RobertaProcessing for a single sequence);
+ *  1. the raw text is checked (valid UTF-8, at most TOK_MAX_INPUT bytes), and lowercased first
+ *     when the handle says so (sentence-transformers' do_lower_case, applied before the
+ *     tokenizer sees the text);
+ *  2. added tokens whose is_normalized is 0 (CLIP's <|startoftext|> and <|endoftext|>, BERT's
+ *     [CLS] [SEP] [UNK] …) are found in the raw text, leftmost then longest, and become their
+ *     ids; the segments between them go to the kind's segment encoder (clip_encode_segment or
+ *     wp_encode_segment: normalizer, added tokens flagged normalized, pre-tokenizer, model),
+ *     each segment on its own;
+ *  3. the post-processor puts BOS first and EOS last (RobertaProcessing / TemplateProcessing for
+ *     a single sequence: <|startoftext|> … <|endoftext|>, [CLS] … [SEP], <s> … </s>);
  *     with max_length > 0 the content is first cut to max_length minus the special tokens, so
  *     EOS stays last (truncation "longest_first", direction right, as transformers does).
  * Since truncation keeps a prefix of the content, encoders stop early once they have produced
@@ -99,6 +103,7 @@ static int encode_segment(const tokenizer *t, const uint8_t *s, size_t n, tok_sc
                           tok_ids *ids, vt_error *err) {
     switch (t->kind) {
     case TOK_KIND_CLIP: return clip_encode_segment(t, s, n, sc, ids, err);
+    case TOK_KIND_WORDPIECE: return wp_encode_segment(t, s, n, sc, ids, err);
     default: return vt_fail(err, VT_EINTERNAL, "tokenizer: unknown kind %d", t->kind);
     }
 }
@@ -124,6 +129,22 @@ int tok_encode(const tokenizer *t, const char *text, size_t len, int max_length,
     tok_scratch sc = {0};
     int rc = VT_OK;
     size_t pos = 0;
+    if (t->lower_input && len) { /* sentence-transformers' do_lower_case, before the tokenizer */
+        /* a lowercase mapping at most adds a byte to a 2-byte character (U+023A → U+2C65,
+         * U+0130 → U+0069 U+0307): 1.5 × len bytes at most */
+        if ((rc = text_grow((void **)&sc.lower, &sc.lower_cap, 2 * len + 8, 1, 2 * TOK_MAX_INPUT + 8))) {
+            rc = vt_fail(err, rc, "tokenizer: out of memory lowercasing %zu bytes", len);
+            goto fail;
+        }
+        size_t i = 0, o = 0;
+        while (i < len) {
+            int32_t low[2];
+            int m = text_lower(text_utf8_next(s, &i), low);
+            for (int j = 0; j < m; j++) o += text_utf8_put(sc.lower + o, low[j]);
+        }
+        s = sc.lower;
+        len = o;
+    }
     while (pos < len && content.n < content.stop) {
         size_t at = 0;
         long a = tok_match_added(t, s + pos, len - pos, 0, &at);
@@ -149,11 +170,19 @@ int tok_encode(const tokenizer *t, const char *text, size_t len, int max_length,
     *n = k;
 fail:
     vt_free(content.v);
-    vt_free(sc.cp);
-    vt_free(sc.tmp);
-    vt_free(sc.norm);
-    bpe_scratch_fini(&sc.bpe);
+    tok_scratch_fini(&sc);
     return rc;
+}
+
+void tok_scratch_fini(tok_scratch *sc) {
+    vt_free(sc->cp);
+    vt_free(sc->tmp);
+    vt_free(sc->norm);
+    vt_free(sc->cp2);
+    vt_free(sc->key);
+    vt_free(sc->lower);
+    bpe_scratch_fini(&sc->bpe);
+    memset(sc, 0, sizeof *sc);
 }
 
 void tok_free(tokenizer *t) {
@@ -161,6 +190,7 @@ void tok_free(tokenizer *t) {
     for (size_t i = 0; i < t->n_added; i++) vt_free(t->added[i].content);
     vt_free(t->added);
     bpe_free(t->bpe);
+    wp_free(t->wp);
     vt_free(t);
 }
 
@@ -168,3 +198,4 @@ int32_t tok_bos_id(const tokenizer *t) { return t->bos_id; }
 int32_t tok_eos_id(const tokenizer *t) { return t->eos_id; }
 int32_t tok_pad_id(const tokenizer *t) { return t->pad_id; }
 int tok_vocab_size(const tokenizer *t) { return t->vocab_size; }
+int tok_model_max_length(const tokenizer *t) { return t->model_max_length; }

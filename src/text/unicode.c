@@ -1,6 +1,7 @@
 /*
  * unicode.c — the Unicode the tokenizers need: UTF-8 checking and coding, the character classes
- * of the pre-tokenizer regexes, NFC and lowercase, all from utf8proc's tables.
+ * of the pre-tokenizer regexes and of BERT's normalizer, NFC, NFD and lowercase, all from
+ * utf8proc's tables.
  *
  * What is matched. The reference is the Rust `tokenizers` library: its regexes are Oniguruma's
  * (\s = the White_Space property, \p{L} and \p{N} the general categories), its NFC is the
@@ -9,6 +10,12 @@
  * two). utf8proc supplies the categories, the simple lowercase mapping and the canonical
  * (de)composition data; where the Unicode versions of the two differ (code points assigned in
  * versions newer than utf8proc's), results can differ on those code points only.
+ *
+ * BERT's classes (text_is_punct, text_is_other, text_is_mark_nonspacing) are those of the
+ * unicode_categories crate the `tokenizers` BertNormalizer and BertPreTokenizer use; its tables
+ * are older than utf8proc's and built from UnicodeData.txt lines, which text_is_other reproduces
+ * (see text_int.h). NFD (text_nfd_cp, for strip_accents) is the decomposition and ordering half
+ * of NFC below, without the composition.
  *
  * NFC is done as utf8proc_map would do it — full canonical decomposition of each code point,
  * canonical ordering of each run of non-starters, canonical composition — but the ordering is a
@@ -243,5 +250,82 @@ int text_nfc(const uint8_t *s, size_t n, int32_t **cp, size_t *cap, size_t *len,
         return vt_fail(err, VT_EINTERNAL, "tokenizer: utf8proc composition failed: %s",
                        utf8proc_errmsg(r));
     *len = (size_t)r;
+    return VT_OK;
+}
+
+int text_is_punct(int32_t cp) {
+    if (cp < 0x80) /* Rust's is_ascii_punctuation: every ASCII symbol, not only category P */
+        return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) || (cp >= 0x5B && cp <= 0x60) ||
+               (cp >= 0x7B && cp <= 0x7E);
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO: return 1;
+    default: return 0;
+    }
+}
+
+int text_is_other(int32_t cp) {
+    if (cp < 0x80) return cp < 0x20 || cp == 0x7F;
+    /* private use: only the endpoints of the ranges, which are all UnicodeData.txt lists */
+    if (cp == 0xE000 || cp == 0xF8FF || cp == 0xF0000 || cp == 0xFFFFD || cp == 0x100000 || cp == 0x10FFFD)
+        return 1;
+    /* format characters assigned after the crate's tables (Unicode 10 and later) */
+    if (cp == 0x890 || cp == 0x891 || cp == 0x110CD || (cp >= 0x13430 && cp <= 0x1343F)) return 0;
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF;
+}
+
+int text_is_mark_nonspacing(int32_t cp) {
+    return cp >= 0x300 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN;
+}
+
+int text_nfd_cp(const int32_t *in, size_t n, int32_t **out, size_t *cap, size_t *len,
+                int32_t **tmp, size_t *tmp_cap, vt_error *err) {
+    size_t k = 0, longest_run = 0, run = 0;
+    *len = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t c = in[i], d[16];
+        utf8proc_ssize_t m = 1;
+        d[0] = c;
+        if (c >= 0xC0) { /* nothing below U+00C0 decomposes */
+            int bound = 0;
+            m = utf8proc_decompose_char(c, d, 16, UTF8PROC_DECOMPOSE, &bound);
+            if (m < 1 || m > 16)
+                return vt_fail(err, VT_EINTERNAL, "tokenizer: utf8proc cannot decompose U+%04X",
+                               (unsigned)c);
+        }
+        if (k + (size_t)m > *cap) {
+            int rc = text_grow((void **)out, cap, k + (size_t)m, sizeof **out, TOK_MAX_WORK);
+            if (rc) return vt_fail(err, rc, "tokenizer: text too large to normalize");
+        }
+        for (utf8proc_ssize_t j = 0; j < m; j++) {
+            (*out)[k++] = d[j];
+            if (ccc(d[j])) {
+                if (++run > longest_run) longest_run = run;
+            } else {
+                run = 0;
+            }
+        }
+    }
+    if (longest_run > 32 && longest_run > *tmp_cap) {
+        int rc = text_grow((void **)tmp, tmp_cap, longest_run, sizeof **tmp, TOK_MAX_WORK);
+        if (rc) return vt_fail(err, rc, "tokenizer: text too large to normalize");
+    }
+    for (size_t a = 0; a < k;) { /* canonical ordering of each run of non-starters */
+        if (!ccc((*out)[a])) {
+            a++;
+            continue;
+        }
+        size_t b = a + 1;
+        while (b < k && ccc((*out)[b])) b++;
+        if (b - a > 1) order_run(*out + a, b - a, *tmp);
+        a = b;
+    }
+    *len = k;
     return VT_OK;
 }

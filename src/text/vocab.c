@@ -130,3 +130,10 @@ int32_t strmap_max_id(const strmap *m) {
         if (m->ent[e].id > mx) mx = m->ent[e].id;
     return mx;
 }
+
+size_t strmap_max_len(const strmap *m) {
+    size_t mx = 0;
+    for (size_t e = 0; e < m->n; e++)
+        if (m->ent[e].len > mx) mx = m->ent[e].len;
+    return mx;
+}
