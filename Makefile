@@ -91,6 +91,7 @@ fuzz:
 
 bench: $(BUILD)/vitrine
 	sh bench/embed.sh
+	sh bench/st.sh
 
 # GEMM GFLOP/s per transformer shape beside OpenBLAS (libopenblas-dev) in the same run.
 $(BUILD)/gemm_bench: bench/gemm_bench.c $(BUILD)/libvitrine.a

@@ -14,7 +14,7 @@ static const struct {
     {"tokenize", cmd_tokenize, "token ids of texts: --model DIR [--max-length N] (--text T ... | --text-json FILE)"},
     {"preprocess", cmd_preprocess, "model input of an image: --model DIR [--no-exif] [--resize pil|torchvision] --out FILE IMAGE"},
     {"embed", cmd_embed, "embeddings as JSON lines: --model DIR [--no-normalize] [--no-exif] [--text T]... [--text-json FILE] [--image PATH]..."},
-    {"bench", cmd_bench, "benchmarks: bench embed --arch vit-b-32 [--batch N] [--threads N] [--tokens N] [--seconds S]"},
+    {"bench", cmd_bench, "benchmarks: bench embed --arch vit-b-32|mpnet-base|minilm-l6 [--batch N] [--threads N] [--tokens N] [--seconds S]"},
     {"db", cmd_db, "the database without a server: db create|info|list|drop|upsert|get|delete|scroll|count|search|snapshot|restore --data DIR --collection NAME ..."},
     {"demo", cmd_demo, "zero-shot search over Fashion-MNIST with the shipped model: [--limit N] [--threads N]"},
 };
