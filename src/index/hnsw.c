@@ -237,6 +237,9 @@ int hnsw_reserve(hnsw *h, uint32_t need, vt_error *err) {
             vt_free((void *)dead);
             return vt_fail(err, VT_ENOMEM, "%s: cannot map the vectors file: %s", h->path_copy, strerror(e));
         }
+        /* rescoring reads ~4·k scattered vectors: read-ahead around a fault would fetch pages
+         * nobody asked for (and evict useful ones) when the kernel has paged the file out */
+        madvise(m, map_len, MADV_RANDOM);
         h->fvec = m;
         h->fvec_map_len = map_len;
     } else if (fvec) {
