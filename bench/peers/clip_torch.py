@@ -13,10 +13,11 @@ threads than with one without it.
 """
 import argparse
 import json
-import time
 
 import torch
 import torch.nn as nn
+
+from timing import best_rate
 
 
 class Layer(nn.Module):
@@ -79,21 +80,6 @@ class Text(nn.Module):
             x = layer(x, mask)
         x = self.final(x)
         return self.proj(x[torch.arange(ids.shape[0]), ids.argmax(-1)])
-
-
-def best_rate(fn, items, seconds):
-    fn()
-    best = 0.0
-    for _ in range(3):
-        t0, calls = time.perf_counter(), 0
-        while True:
-            fn()
-            calls += 1
-            t = time.perf_counter() - t0
-            if t >= seconds / 3:
-                break
-        best = max(best, calls * items / t)
-    return best
 
 
 def main():

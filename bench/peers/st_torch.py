@@ -18,11 +18,12 @@ threads than with one without it.
 import argparse
 import json
 import math
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from timing import best_rate
 
 ARCHS = {
     "mpnet-base": dict(d=768, f=3072, layers=12, heads=12, vocab=30527, positions=514, relative=True),
@@ -93,21 +94,6 @@ class Encoder(nn.Module):
         m = mask[:, :, None].float()
         pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
         return F.normalize(pooled, p=2, dim=1)
-
-
-def best_rate(fn, items, seconds):
-    fn()
-    best = 0.0
-    for _ in range(3):
-        t0, calls = time.perf_counter(), 0
-        while True:
-            fn()
-            calls += 1
-            t = time.perf_counter() - t0
-            if t >= seconds / 3:
-                break
-        best = max(best, calls * items / t)
-    return best
 
 
 def main():

@@ -17,9 +17,8 @@
  * (old TensorFlow conversions, which transformers renames) stand in for weight/bias. pooler.* and
  * the int64 position_ids / token_type_ids buffers are ignored.
  *
- * Every tensor is fetched with the shape the config implies (st_get_f32 checks it and converts
- * F16/BF16 to float32), so a checkpoint that disagrees with its config.json is refused with the
- * tensor's name. q, k and v are stacked into one [3·D][D] product as for CLIP. MPNet's bucket
+ * The tensors are fetched through weights.h (shapes checked against the config, linear weights
+ * packed, q, k and v stacked into one product, as for CLIP). MPNet's bucket
  * table is expanded once into the per-distance table the attention reads (bert_rel_bias_table).
  */
 #include <stdio.h>
@@ -29,81 +28,10 @@
 #include "base/file.h"
 #include "bert.h"
 #include "tensor/safetensors.h"
-
-typedef struct {
-    const st_file *st;
-    const char *prefix; /* "", "bert." or "mpnet." */
-    vt_error *err;
-} loader;
-
-/* get: the tensor prefix+name of n_dims dims [d0][d1] as float32 into *out (caller frees). */
-static int get(loader *ld, const char *name, int n_dims, int64_t d0, int64_t d1, float **out) {
-    char full[256];
-    int64_t shape[2] = {d0, d1};
-    snprintf(full, sizeof full, "%s%s", ld->prefix, name);
-    return st_get_f32(ld->st, full, n_dims, shape, out, ld->err);
-}
-
-/* get_ln: a LayerNorm's weight and bias under base ("…LayerNorm"), or its gamma and beta. */
-static int get_ln(loader *ld, const char *base, int D, float **w, float **b) {
-    char wn[256], bn[256], full[300];
-    snprintf(full, sizeof full, "%s%s.weight", ld->prefix, base);
-    int old = !st_find(ld->st, full);
-    snprintf(wn, sizeof wn, "%s.%s", base, old ? "gamma" : "weight");
-    snprintf(bn, sizeof bn, "%s.%s", base, old ? "beta" : "bias");
-    int rc = get(ld, wn, 1, D, 0, w);
-    return rc ? rc : get(ld, bn, 1, D, 0, b);
-}
-
-/* get_linear: packs name.weight ([n][k]) into *w and reads name.bias ([n]) into *b. */
-static int get_linear(loader *ld, const char *name, int n, int k, gemm_weights **w, float **b) {
-    char wn[256], bn[256];
-    float *f;
-    snprintf(wn, sizeof wn, "%s.weight", name);
-    snprintf(bn, sizeof bn, "%s.bias", name);
-    int rc = get(ld, wn, 2, n, k, &f);
-    if (rc) return rc;
-    rc = gemm_weights_pack(f, n, k, w);
-    vt_free(f);
-    if (rc) return vt_fail(ld->err, rc, "%s: tensor %s%s: out of memory packing", st_file_name(ld->st), ld->prefix, wn);
-    return get(ld, bn, 1, n, 0, b);
-}
-
-/* get_qkv: the three projections q, k, v (names[0..2] + ".weight"/".bias", each [D][D]) stacked
- * into one packed [3·D][D] product and a [3·D] bias. */
-static int get_qkv(loader *ld, const char *const names[3], int D, enc_layer *l) {
-    size_t dd = (size_t)D * D;
-    float *qkv = vt_malloc(3 * dd * sizeof(float));
-    l->qkv_b = vt_malloc(3 * (size_t)D * sizeof(float));
-    if (!qkv || !l->qkv_b) {
-        vt_free(qkv);
-        return vt_fail(ld->err, VT_ENOMEM, "%s: out of memory", st_file_name(ld->st));
-    }
-    for (int p = 0; p < 3; p++) {
-        float *w = NULL, *b = NULL;
-        char wn[256], bn[256];
-        snprintf(wn, sizeof wn, "%s.weight", names[p]);
-        snprintf(bn, sizeof bn, "%s.bias", names[p]);
-        int rc = get(ld, wn, 2, D, D, &w);
-        if (!rc) rc = get(ld, bn, 1, D, 0, &b);
-        if (rc) {
-            vt_free(w);
-            vt_free(qkv);
-            return rc;
-        }
-        memcpy(qkv + p * dd, w, dd * sizeof(float));
-        memcpy(l->qkv_b + p * D, b, (size_t)D * sizeof(float));
-        vt_free(w);
-        vt_free(b);
-    }
-    int rc = gemm_weights_pack(qkv, 3 * D, D, &l->qkv);
-    vt_free(qkv);
-    if (rc) return vt_fail(ld->err, rc, "%s: out of memory packing %s", st_file_name(ld->st), names[0]);
-    return VT_OK;
-}
+#include "weights.h"
 
 /* load_layer: encoder layer i of the checkpoint (BERT or MPNet names, see above) into *l. */
-static int load_layer(loader *ld, const bert_config *c, int i, enc_layer *l) {
+static int load_layer(wt_loader *ld, const bert_config *c, int i, enc_layer *l) {
     int D = c->hidden, F = c->intermediate, mp = c->arch == BERT_ARCH_MPNET, rc;
     char p[64], n0[128], n1[128], n2[128], n3[128], n4[128], n5[128], n6[128];
     snprintf(p, sizeof p, "encoder.layer.%d", i);
@@ -125,9 +53,9 @@ static int load_layer(loader *ld, const bert_config *c, int i, enc_layer *l) {
     const char *const qkv[3] = {n0, n1, n2};
     char ln2[128];
     snprintf(ln2, sizeof ln2, "%s.output.LayerNorm", p);
-    if ((rc = get_qkv(ld, qkv, D, l)) || (rc = get_linear(ld, n3, D, D, &l->out, &l->out_b)) ||
-        (rc = get_ln(ld, n4, D, &l->ln1_w, &l->ln1_b)) || (rc = get_linear(ld, n5, F, D, &l->fc1, &l->fc1_b)) ||
-        (rc = get_linear(ld, n6, D, F, &l->fc2, &l->fc2_b)) || (rc = get_ln(ld, ln2, D, &l->ln2_w, &l->ln2_b)))
+    if ((rc = wt_get_qkv(ld, qkv, D, &l->qkv, &l->qkv_b)) || (rc = wt_get_linear(ld, n3, D, D, &l->out, &l->out_b)) ||
+        (rc = wt_get_ln(ld, n4, D, &l->ln1_w, &l->ln1_b)) || (rc = wt_get_linear(ld, n5, F, D, &l->fc1, &l->fc1_b)) ||
+        (rc = wt_get_linear(ld, n6, D, F, &l->fc2, &l->fc2_b)) || (rc = wt_get_ln(ld, ln2, D, &l->ln2_w, &l->ln2_b)))
         return rc;
     return VT_OK;
 }
@@ -154,7 +82,7 @@ int bert_load(const char *dir, const bert_config *cfg, bert_model *m, vt_error *
     int rc = st_open(path, &st, err);
     vt_free(path);
     if (rc) return rc;
-    loader ld = {st, "", err};
+    wt_loader ld = {st, "", err};
     static const char *const prefixes[] = {"", "bert.", "mpnet.", "model."};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         char probe[64];
@@ -167,11 +95,11 @@ int bert_load(const char *dir, const bert_config *cfg, bert_model *m, vt_error *
     const bert_config *c = cfg;
     int D = c->hidden, mp = c->arch == BERT_ARCH_MPNET;
     float *types = NULL, *buckets = NULL;
-    if ((rc = get(&ld, "embeddings.word_embeddings.weight", 2, c->vocab_size, D, &m->word_emb)) ||
-        (rc = get(&ld, "embeddings.position_embeddings.weight", 2, c->max_positions, D, &m->pos_emb)) ||
-        (!mp && (rc = get(&ld, "embeddings.token_type_embeddings.weight", 2, c->type_vocab_size, D, &types))) ||
-        (rc = get_ln(&ld, "embeddings.LayerNorm", D, &m->emb_ln_w, &m->emb_ln_b)) ||
-        (mp && (rc = get(&ld, "encoder.relative_attention_bias.weight", 2, c->n_buckets, c->n_heads, &buckets))))
+    if ((rc = wt_get(&ld, "embeddings.word_embeddings.weight", 2, c->vocab_size, D, &m->word_emb)) ||
+        (rc = wt_get(&ld, "embeddings.position_embeddings.weight", 2, c->max_positions, D, &m->pos_emb)) ||
+        (!mp && (rc = wt_get(&ld, "embeddings.token_type_embeddings.weight", 2, c->type_vocab_size, D, &types))) ||
+        (rc = wt_get_ln(&ld, "embeddings.LayerNorm", D, &m->emb_ln_w, &m->emb_ln_b)) ||
+        (mp && (rc = wt_get(&ld, "encoder.relative_attention_bias.weight", 2, c->n_buckets, c->n_heads, &buckets))))
         goto fail;
     if (types) { /* single sentences only ever use token type 0 */
         if (!(m->type_emb = vt_malloc((size_t)D * sizeof(float)))) {

@@ -79,13 +79,7 @@ int clip_text_forward(const clip_model *m, vt_pool *pool, int n, const int32_t *
         }
         /* every layer but the last over all tokens; the last only for the pooled (final) tokens */
         for (int i = 0; i < cn; i++) pick[i] = elen[i] - 1;
-        for (int l = 0; l + 1 < c->n_layers; l++) enc_layer_forward_preln(&m->text_layers[l], &dims, pool, x, &b, &s);
-        if (c->n_layers > 0) {
-            enc_layer_forward_preln_pick(&m->text_layers[c->n_layers - 1], &dims, pool, x, &b, pick, &s, pooled);
-        } else {
-            for (int i = 0; i < cn; i++)
-                memcpy(pooled + (size_t)i * D, x + (size_t)(offset[i] + pick[i]) * D, (size_t)D * sizeof(float));
-        }
+        enc_forward_preln_pooled(m->text_layers, c->n_layers, &dims, pool, x, &b, pick, &s, pooled);
         enc_layer_norm_rows(pool, pooled, pooled, cn, D, m->final_ln_w, m->final_ln_b, c->ln_eps);
         gemm_linear(pool, cn, pooled, D, m->text_proj, NULL, out + (size_t)first * P, P, 0);
     }

@@ -84,12 +84,7 @@ int clip_vision_forward(const clip_model *m, vt_pool *pool, int n, const float *
         }
         enc_layer_norm_rows(pool, x, x, cn * T, D, m->pre_ln_w, m->pre_ln_b, c->ln_eps);
         /* every layer but the last over all tokens; the last only for the class tokens */
-        for (int l = 0; l + 1 < c->n_layers; l++) enc_layer_forward_preln(&m->vision_layers[l], &dims, pool, x, &b, &s);
-        if (c->n_layers > 0) {
-            enc_layer_forward_preln_pick(&m->vision_layers[c->n_layers - 1], &dims, pool, x, &b, pick, &s, pooled);
-        } else {
-            for (int i = 0; i < cn; i++) memcpy(pooled + (size_t)i * D, x + (size_t)i * T * D, (size_t)D * sizeof(float));
-        }
+        enc_forward_preln_pooled(m->vision_layers, c->n_layers, &dims, pool, x, &b, pick, &s, pooled);
         enc_layer_norm_rows(pool, pooled, pooled, cn, D, m->post_ln_w, m->post_ln_b, c->ln_eps);
         gemm_linear(pool, cn, pooled, D, m->vision_proj, NULL, out + (size_t)first * PD, PD, 0);
     }

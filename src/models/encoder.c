@@ -205,3 +205,15 @@ void enc_layer_forward_preln_pick(const enc_layer *l, const enc_dims *d, vt_pool
                 d->act == ENC_ACT_GELU ? GEMM_GELU : GEMM_QUICK_GELU);
     gemm_linear(pool, n, s->ff, F, l->fc2, l->fc2_b, out, D, GEMM_ACCUMULATE);
 }
+
+void enc_forward_preln_pooled(const enc_layer *layers, int n_layers, const enc_dims *d, vt_pool *pool,
+                              float *x, const enc_batch *b, const int *pick, enc_scratch *s, float *out) {
+    for (int l = 0; l + 1 < n_layers; l++) enc_layer_forward_preln(&layers[l], d, pool, x, b, s);
+    if (n_layers > 0) {
+        enc_layer_forward_preln_pick(&layers[n_layers - 1], d, pool, x, b, pick, s, out);
+        return;
+    }
+    for (int i = 0; i < b->n_seq; i++)
+        memcpy(out + (size_t)i * d->hidden, x + (size_t)(b->offset[i] + pick[i]) * d->hidden,
+               (size_t)d->hidden * sizeof(float));
+}

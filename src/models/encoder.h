@@ -126,4 +126,11 @@ void enc_layer_forward_preln(const enc_layer *l, const enc_dims *d, vt_pool *poo
 void enc_layer_forward_preln_pick(const enc_layer *l, const enc_dims *d, vt_pool *pool, float *x,
                                   const enc_batch *b, const int *pick, enc_scratch *s, float *out);
 
+/* enc_forward_preln_pooled: a whole pre-LN stack of n_layers layers when only row pick[i] of each
+ * sequence is wanted: every layer but the last over all tokens, the last through
+ * enc_layer_forward_preln_pick; with no layers, the picked rows of x are copied. Results in out
+ * ([n_seq][hidden]); x is used as scratch. Cannot fail. */
+void enc_forward_preln_pooled(const enc_layer *layers, int n_layers, const enc_dims *d, vt_pool *pool,
+                              float *x, const enc_batch *b, const int *pick, enc_scratch *s, float *out);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "base/alloc.h"
 #include "test.h"
+#include "tok_test.h"
 #include "text/tokenizer.h"
 
 #define TINY_CLIP "tests/fixtures/models/tiny-clip"
@@ -28,39 +29,9 @@
 #define GOLDEN "tests/fixtures/golden/tokenizers.json"
 #define STRINGS "tests/fixtures/strings.json"
 
-static char tmp_root[256]; /* a mkdtemp folder for the file tests, removed at the end */
-
 /* ---------------------------------------------------------------------------------------------
  * helpers
  */
-
-/* print_text: text with non-printable bytes escaped, to stderr. */
-static void print_text(const char *s, size_t n) {
-    fputc('"', stderr);
-    for (size_t i = 0; i < n && i < 300; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"') fputc(c, stderr);
-        else fprintf(stderr, "\\x%02x", c);
-    }
-    fputs(n > 300 ? "\"…" : "\"", stderr);
-}
-
-/* ids_match: 1 if got[0..n) equals the JSON array want; else prints the text and the first
- * differing index and returns 0. */
-static int ids_match(const char *what, const char *text, size_t len, const int32_t *got, size_t n,
-                     const json_t *want) {
-    size_t wn = json_array_size(want);
-    size_t i = 0;
-    while (i < n && i < wn && got[i] == (int32_t)json_integer_value(json_array_get(want, i))) i++;
-    if (i == n && i == wn) return 1;
-    fprintf(stderr, "  %s: ", what);
-    print_text(text, len);
-    fprintf(stderr, "\n    first difference at index %zu (got %zu ids, want %zu)", i, n, wn);
-    if (i < n && i < wn)
-        fprintf(stderr, ": got %d, want %lld", got[i], (long long)json_integer_value(json_array_get(want, i)));
-    fputc('\n', stderr);
-    return 0;
-}
 
 /* golden_cases: the "clip" cases of the golden file (a new reference; json_decref it). */
 static json_t *golden_root(void) {
@@ -107,24 +78,6 @@ static int check_golden(const tokenizer *t, const char *label, int *total) {
     json_decref(root);
     printf("     %s: %d of %d strings match\n", label, ok, *total);
     return ok;
-}
-
-/* write_file: dir/name := content. 0 on success. */
-static int write_file(const char *dir, const char *name, const char *content) {
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "wb");
-    if (!f) return -1;
-    size_t n = strlen(content);
-    int rc = fwrite(content, 1, n, f) == n ? 0 : -1;
-    return fclose(f) == 0 ? rc : -1;
-}
-
-/* make_dir: a fresh folder tmp_root/name, returned in buf. */
-static const char *make_dir(char *buf, size_t cap, const char *name) {
-    snprintf(buf, cap, "%s/%s", tmp_root, name);
-    mkdir(buf, 0700);
-    return buf;
 }
 
 /* A small CLIP-shaped tokenizer.json: merges in both spellings ("a b" and ["a", "b</w>"]). */
@@ -518,18 +471,8 @@ static void test_alloc_failures(void) {
  * runner
  */
 
-static void rm_tree(const char *root) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", root);
-}
-
 int main(void) {
-    snprintf(tmp_root, sizeof tmp_root, "/tmp/vt-test-tokenizer-XXXXXX");
-    if (!mkdtemp(tmp_root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (tmp_root_create("vt-test-tokenizer") != 0) return 1;
     RUN(test_load_tokenizer_json);
     RUN(test_load_legacy);
     RUN(test_golden_covers_strings);
@@ -548,6 +491,6 @@ int main(void) {
     tok_free(tiny_json);
     tok_free(tiny_legacy);
     tok_free(bare_legacy);
-    rm_tree(tmp_root);
+    tmp_root_remove();
     TEST_END();
 }

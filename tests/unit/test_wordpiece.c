@@ -22,28 +22,14 @@
 
 #include "base/alloc.h"
 #include "test.h"
+#include "tok_test.h"
 #include "text/tokenizer.h"
 
 #define GOLDEN "tests/fixtures/golden/tokenizers.json"
 
-static char tmp_root[256]; /* a mkdtemp folder for the file tests, removed at the end */
-
 /* ---------------------------------------------------------------------------------------------
  * helpers
  */
-
-/* ids_equal: 1 if got[0..n) equals the JSON array want; else prints the first difference. */
-static int ids_equal(const char *label, size_t index, const int32_t *got, size_t n, const json_t *want) {
-    size_t wn = json_array_size(want), i = 0;
-    while (i < n && i < wn && got[i] == (int32_t)json_integer_value(json_array_get(want, i))) i++;
-    if (i == n && i == wn) return 1;
-    fprintf(stderr, "  %s: string %zu: first difference at index %zu (got %zu ids, want %zu)", label, index, i,
-            n, wn);
-    if (i < n && i < wn)
-        fprintf(stderr, ": got %d, want %lld", got[i], (long long)json_integer_value(json_array_get(want, i)));
-    fputc('\n', stderr);
-    return 0;
-}
 
 /* check_golden: encodes every golden case of key with the tokenizer of dir (loaded with flags);
  * returns the number of strings that match both untruncated and truncated, sets *total. Also
@@ -72,9 +58,9 @@ static int check_golden(const char *dir, unsigned flags, const char *key, int *t
         size_t n = 0, ntr = 0;
         vt_error e1 = {0}, e2 = {0};
         int good = tok_encode(t, text, len, 0, &ids, &n, &e1) == VT_OK &&
-                   ids_equal(key, i, ids, n, json_object_get(c, "ids")) &&
+                   ids_match(key, text, len, ids, n, json_object_get(c, "ids")) &&
                    tok_encode(t, text, len, max_length, &tr, &ntr, &e2) == VT_OK &&
-                   ids_equal("truncated", i, tr, ntr, json_object_get(c, "ids_trunc"));
+                   ids_match("truncated", text, len, tr, ntr, json_object_get(c, "ids_trunc"));
         if (e1.message[0] || e2.message[0]) fprintf(stderr, "  %s: string %zu: %s%s\n", key, i, e1.message, e2.message);
         for (size_t k = 2; good && k < n; k++) {
             int32_t *p = NULL;
@@ -112,24 +98,6 @@ static int encode_eq(const tokenizer *t, const char *text, const int32_t *want, 
     }
     vt_free(ids);
     return ok;
-}
-
-/* write_file: dir/name := content. 0 on success. */
-static int write_file(const char *dir, const char *name, const char *content) {
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "wb");
-    if (!f) return -1;
-    size_t n = strlen(content);
-    int rc = fwrite(content, 1, n, f) == n ? 0 : -1;
-    return fclose(f) == 0 ? rc : -1;
-}
-
-/* make_dir: a fresh folder tmp_root/name, returned in buf. */
-static const char *make_dir(char *buf, size_t cap, const char *name) {
-    snprintf(buf, cap, "%s/%s", tmp_root, name);
-    mkdir(buf, 0700);
-    return buf;
 }
 
 /* A small vocabulary: id = line number. */
@@ -427,8 +395,7 @@ static void test_alloc_failures(void) {
 }
 
 int main(void) {
-    snprintf(tmp_root, sizeof tmp_root, "/tmp/vt_wordpiece_XXXXXX");
-    if (!mkdtemp(tmp_root)) return 1;
+    if (tmp_root_create("vt-test-wordpiece") != 0) return 1;
     RUN(test_golden_mpnet_tokenizer_json);
     RUN(test_golden_mpnet_vocab_txt);
     RUN(test_golden_bert_tokenizer_json);
@@ -440,8 +407,6 @@ int main(void) {
     RUN(test_bad_files);
     RUN(test_bad_text);
     RUN(test_alloc_failures);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
+    tmp_root_remove();
     TEST_END();
 }
