@@ -173,6 +173,16 @@ int vt_embed_image_files(vt_model *model, const char *const *paths, size_t n, fl
  * vt_model_image_size) into out, which the caller provides. */
 int vt_preprocess_file(const vt_model *model, const char *path, float *out, vt_error *err);
 
+/* vt_preprocess_encoded: the same for an encoded image (JPEG, PNG or WebP) of len bytes in memory
+ * (a download, an upload); name is for messages. May run on many threads at once. */
+int vt_preprocess_encoded(const vt_model *model, const uint8_t *data, size_t len, const char *name,
+                          float *out, vt_error *err);
+
+/* vt_embed_pixels: embeds n preprocessed images (3 × S × S floats each, as vt_preprocess_file
+ * writes them) into out (n × vt_model_dim floats) — for callers that preprocess on their own
+ * threads while the model runs (the ingest pipeline). */
+int vt_embed_pixels(vt_model *model, const float *pixels, size_t n, float *out, vt_error *err);
+
 /* ---------------------------------------------------------------------------------------------
  * Points. A point id is an unsigned 64-bit integer or a UUID, as in Qdrant.
  */
@@ -276,7 +286,7 @@ typedef struct vt_vector_params {
     uint32_t hnsw_ef_construct;   /* HNSW build beam (default 100, ≥ 4) */
     uint32_t full_scan_threshold; /* KB of vectors below which search is brute force (10000) */
     int quant_int8;               /* 1: scalar int8 quantisation (default 0) */
-    float quant_quantile;         /* clipping quantile, 0.5..1 (default 0.99) */
+    float quant_quantile;         /* clipping quantile, 0.5..1 (default 1: the whole range, as Qdrant) */
     int quant_always_ram;         /* 1: quantised vectors stay in RAM */
 } vt_vector_params;
 
@@ -325,6 +335,8 @@ typedef struct vt_vector_info {
                                  under DIR/index/); static */
     uint64_t index_seq;       /* the operation id the in-memory index covers (0: none) */
     uint64_t index_builds;    /* times this handle built the index from the points */
+    uint64_t index_vacuums;   /* background repairs of deleted slots (re-linking) by this handle */
+    uint64_t index_compacts;  /* background compactions (memory returned) by this handle */
     uint64_t index_loads;     /* times this handle loaded it from its file */
 } vt_vector_info;
 
@@ -332,7 +344,7 @@ typedef struct vt_collection_info {
     char name[VT_MAX_NAME_LEN + 1];   /* the collection's own name (aliases resolved) */
     uint64_t points_count;            /* exact */
     uint64_t last_op_id;              /* the last operation id (0: none yet) */
-    uint64_t memory_bytes;            /* all vectors' memory_bytes together */
+    uint64_t memory_bytes;            /* all vectors' memory_bytes, plus the field indexes */
     const char *status;               /* "green" (indexes caught up) or "yellow"; static */
     size_t n_vectors;
     vt_vector_info vectors[VT_MAX_NAMED_VECTORS];
@@ -478,10 +490,12 @@ vt_search_req vt_search_req_default(void);
 /* vt_points_search: the limit nearest points (after offset) to the query among those matching
  * the filter, best first, with Qdrant's scores. Unknown vector name: VT_EINVAL ("Not existing
  * vector name error: x"); wrong dimension: VT_EINVAL. Brute force (exact) when exact is set,
- * opts.no_index, hnsw_m < 2, or the points (with a filter: the sampled matching points) are under
- * full_scan_threshold; otherwise through the vector's HNSW index (approximate; recall grows with
- * hnsw_ef), which the first such search builds from the points or loads from DIR/index/ and every
- * search first brings up to date with the writes before it. */
+ * opts.no_index, hnsw_m < 2, or the points (with a filter: the matching points, counted by the
+ * field indexes when the filter's fields have them, else sampled) are under full_scan_threshold;
+ * otherwise through the vector's HNSW index (approximate; recall grows with hnsw_ef), which the
+ * first such search builds from the points or loads from DIR/index/ and every search first
+ * brings up to date with the writes before it. Field indexes change the speed, never the
+ * results. */
 int vt_points_search(vt_db *db, const char *collection, const vt_search_req *req,
                      vt_result **out, vt_error *err);
 
@@ -493,6 +507,38 @@ int vt_collection_snapshot(vt_db *db, const char *collection, const char *path, 
 /* vt_collection_restore: creates collection new_name from the snapshot file path (VT_EEXIST if
  * new_name exists; VT_ECORRUPT if path is not a vitrine snapshot). Point versions are kept. */
 int vt_collection_restore(vt_db *db, const char *path, const char *new_name, vt_error *err);
+
+/* Field (payload) indexes — Qdrant's PUT/DELETE /collections/{c}/index. An index on a payload key
+ * path speeds up filters on it (count, scroll, search, selection by filter); results are the same
+ * with or without it. Definitions are stored with the collection (kept by snapshots, dropped
+ * with it); the indexes themselves are built in memory from the points when created and at first
+ * use after an open, and kept up to date by every write.
+ *
+ * vt_field_index_create: indexes `key` (a payload key path: "color", "meta.year", "tags[]") with
+ * schema_json, Qdrant's field_schema: a type name ("keyword", "integer", "float", "bool", "uuid",
+ * "datetime", "text"; quoted JSON or bare) or a params object ({"type":"keyword",...}); "geo"
+ * and text options that change tokenisation are VT_EUNSUPPORTED, anything malformed VT_EINVAL.
+ * An existing index on key with another type is replaced; with the same type nothing changes.
+ * Returns after the definition is committed and the index built; *op_id (may be NULL) receives
+ * the operation id. VT_ENOTFOUND if there is no such collection. */
+int vt_field_index_create(vt_db *db, const char *collection, const char *key, const char *schema_json,
+                          uint64_t *op_id, vt_error *err);
+
+/* vt_field_index_delete: removes the index on key; VT_ENOTFOUND if there is none. */
+int vt_field_index_delete(vt_db *db, const char *collection, const char *key, uint64_t *op_id,
+                          vt_error *err);
+
+typedef struct vt_field_index_info {
+    char *key;         /* the key path as created (owned by the list) */
+    const char *type;  /* "keyword", "integer", ... (static) */
+    uint64_t points;   /* points with at least one indexed value at key */
+} vt_field_index_info;
+
+/* vt_field_index_list: the collection's field indexes, in creation order, into *out (*n entries;
+ * caller: vt_field_index_list_free; *out may be NULL when *n is 0). */
+int vt_field_index_list(vt_db *db, const char *collection, vt_field_index_info **out, size_t *n,
+                        vt_error *err);
+void vt_field_index_list_free(vt_field_index_info *list, size_t n);
 
 #ifdef __cplusplus
 }

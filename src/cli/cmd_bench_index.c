@@ -7,7 +7,8 @@
  *                        | --synthetic aniso|clustered|uniform --n N --dim D [--seed S] [--nq Q])
  *                       [--metric cosine|dot|euclid|manhattan] [--m 16] [--ef-construct 128]
  *                       [--threads 2] [--ef 32,64,128,256] [--k 10] [--quantization int8]
- *                       [--vectors-in-ram] [--filter-selectivity S] [--results-prefix P]
+ *                       [--quantile Q] [--oversample O] [--vectors-in-ram]
+ *                       [--filter-selectivity S] [--results-prefix P]
  *                       [--write-data PREFIX]
  *
  *   {"bench":"index","engine":"vitrine","n":…,"dim":…,"m":…,"ef_construct":…,"threads":…,
@@ -32,10 +33,16 @@
  * own account of its RAM (hnsw_stats_get: nodes, links, labels, upper layers, scratch — and the
  * float32 vectors unless int8 put them in a mapped file, reported as mapped_bytes).
  *
+ * --quantile Q sets the int8 clipping quantile (hnsw_params.quantile, default 1: the whole range)
+ * and --oversample O the int8 minimum beam of ceil(k · O) (hnsw_search_params.oversample, default
+ * 4), so both can be swept without a rebuild of the program.
+ *
  * --filter-selectivity S allows a seeded random S of the points (a bitset with its count) and adds
  * "filter":{…} with, per ef, the recall and mean latency of the filtered search as the index plans
  * it, of the filtered graph traversal alone, of the exact scan of the allowed points, and the
  * unfiltered latency, on one thread — the planner goal is auto ≤ 1.5 × min(exact, unfiltered).
+ * It then runs the same subset as a payload filter through the database API with a field index
+ * ("db":{…}, cmd_bench_index_db.c): planned, unfiltered and exact latencies measured there.
  */
 #include <math.h>
 #include <stdio.h>
@@ -51,6 +58,11 @@
 #include "index/hnsw.h"
 
 #define MAX_EFS 32
+
+/* cmd_bench_index_db.c: the filtered search through the database ("db":{…} in "filter") */
+int bench_filtered_db(const float *base, int n, int dim, const float *queries, int nq, int k, int metric, int m,
+                      int efc, const uint64_t *allowed, const int32_t *fgt, const int *efs, int n_efs,
+                      const double *raw_exact_ms, const double *raw_unfiltered_ms);
 #define MAX_THREADS 256
 
 static double now(void) {
@@ -279,7 +291,7 @@ int bench_index(int argc, char **argv) {
     int n = 0, dim = 0, nq_synth = 1000, m = 16, efc = 128, threads = 2, k = 10, metric = DIST_COSINE, quant = 0;
     int vectors_in_ram = 0, n_efs = 0, efs[MAX_EFS];
     uint64_t seed = 1;
-    double selectivity = -1;
+    double selectivity = -1, quantile = 0, oversample = 0;
     for (int i = 0; i < argc; i++) {
         if ((v = cli_flag_value(argc, argv, &i, "--base"))) base_path = v;
         else if ((v = cli_flag_value(argc, argv, &i, "--queries"))) q_path = v;
@@ -308,6 +320,14 @@ int bench_index(int argc, char **argv) {
         } else if ((v = cli_flag_value(argc, argv, &i, "--quantization"))) {
             if (strcmp(v, "int8") == 0) quant = HNSW_QUANT_INT8;
             else if (strcmp(v, "none") != 0) return cli_usage_error("bench index", "unknown quantization %s", v);
+        } else if ((v = cli_flag_value(argc, argv, &i, "--quantile"))) {
+            char *end;
+            quantile = strtod(v, &end);
+            if (*end || !(quantile > 0.5 && quantile <= 1)) return cli_usage_error("bench index", "--quantile must be in (0.5, 1]");
+        } else if ((v = cli_flag_value(argc, argv, &i, "--oversample"))) {
+            char *end;
+            oversample = strtod(v, &end);
+            if (*end || !(oversample >= 1 && oversample <= 100)) return cli_usage_error("bench index", "--oversample must be in [1, 100]");
         } else if (strcmp(argv[i], "--vectors-in-ram") == 0) vectors_in_ram = 1;
         else if ((v = cli_flag_value(argc, argv, &i, "--filter-selectivity"))) {
             char *end;
@@ -398,6 +418,7 @@ int bench_index(int argc, char **argv) {
     p.m = m;
     p.ef_construct = efc < m ? m : efc;
     p.quant = quant;
+    if (quantile > 0) p.quantile = (float)quantile;
     p.capacity = (uint32_t)n;
     if (quant && !vectors_in_ram) {
         snprintf(vec_path, sizeof vec_path, "/tmp/vitrine-bench-vectors-%d.f32", (int)getpid());
@@ -431,6 +452,7 @@ int bench_index(int argc, char **argv) {
         run_ctx r = {h, queries.p, dim, nq, hnsw_search_params_default(), hits, lat, 0};
         r.sp.k = k;
         r.sp.ef = efs[e];
+        if (oversample > 0) r.sp.oversample = (float)oversample;
         double qps_n = run(&r, pool, 3);
         double qps_1 = run(&r, NULL, 3);
         if (r.failed) goto fail_search;
@@ -466,6 +488,7 @@ int bench_index(int argc, char **argv) {
         vt_pool_run(pool, nq, gt_task, &gc);
         hnsw_filter f = {bits, (uint32_t)n, NULL, NULL, n_allowed};
         printf(",\"filter\":{\"selectivity\":%g,\"n_allowed\":%lld,\"search\":[", selectivity, (long long)n_allowed);
+        double raw_exact_ms[MAX_EFS];
         for (int e = 0; e < n_efs; e++) {
             run_ctx rr = {h, queries.p, dim, nq, hnsw_search_params_default(), hits, lat, 0};
             rr.sp.k = k;
@@ -483,12 +506,18 @@ int bench_index(int argc, char **argv) {
             double exact_ms = mean_ms(lat, nq);
             if (rr.failed) goto fail_search;
             double best = exact_ms < unfiltered_ms[e] ? exact_ms : unfiltered_ms[e];
+            raw_exact_ms[e] = exact_ms;
             printf("%s{\"ef\":%d,\"plan\":\"%s\",\"recall\":%.4f,\"ms\":%.4f,\"graph_recall\":%.4f,\"graph_ms\":%.4f,"
                    "\"exact_ms\":%.4f,\"unfiltered_ms\":%.4f,\"ratio_to_best\":%.3f}",
                    e ? "," : "", efs[e], plan ? "exact" : "graph", auto_rec, auto_ms, graph_rec, graph_ms, exact_ms,
                    unfiltered_ms[e], auto_ms / best);
         }
-        printf("]}");
+        printf("]");
+        /* the same subset as a payload filter through the database and its field index */
+        if (bench_filtered_db(base.p, n, dim, queries.p, nq, k, metric, m, p.ef_construct, bits, fgt, efs, n_efs,
+                              raw_exact_ms, unfiltered_ms))
+            goto out;
+        printf("}");
     }
     printf("}\n");
     rc = 0;

@@ -3,7 +3,10 @@
  *
  *   create   --size N --distance D | --vector NAME:SIZE:DISTANCE ... [--m M] [--ef-construct E]
  *            [--full-scan-threshold KB] [--quantization int8]
- *   info     one JSON object (points, op id, per-vector config, counts and memory)
+ *   info     one JSON object (points, op id, per-vector config, counts and memory, and the field
+ *            indexes as Qdrant's payload_schema: {"KEY":{"data_type":"keyword","points":N}})
+ *   index    --field KEY --type keyword|integer|float|bool|uuid|datetime|text|JSON  (create)
+ *            --field KEY --delete                   {"result":true,"operation_id":N}
  *   list     {"collections":[{"name":…}]}            (no --collection)
  *   drop     {"result":true|false}
  *   upsert   --file points.jsonl [--batch N]        lines {"id":…,"vector":…,"payload":…}
@@ -33,11 +36,11 @@
 
 typedef struct dbargs {
     const char *sub, *data, *coll, *file, *ids, *filter, *vector, *using, *offset, *order_by,
-        *out, *from, *distance, *quant;
+        *out, *from, *distance, *quant, *field, *ftype;
     const char *vec_specs[VT_MAX_NAMED_VECTORS];
     int n_vec_specs;
     int size, limit, off_n, ef, exact, desc, with_vector, no_payload, batch, m, ef_construct,
-        fst, has_thr;
+        fst, has_thr, del;
     float thr;
 } dbargs;
 
@@ -195,13 +198,41 @@ static int do_info(vt_db *db, const dbargs *a) {
             printf("\"quantization_config\":{\"scalar\":{\"type\":\"int8\",\"quantile\":%.6g,\"always_ram\":%s}},",
                    (double)v->params.quant_quantile, v->params.quant_always_ram ? "true" : "false");
         printf("\"points_count\":%llu,\"indexed_vectors_count\":%llu,\"memory_bytes\":%llu,"
-               "\"index\":{\"state\":\"%s\",\"op_id\":%llu,\"builds\":%llu,\"loads\":%llu}}",
+               "\"index\":{\"state\":\"%s\",\"op_id\":%llu,\"builds\":%llu,\"loads\":%llu,"
+               "\"vacuums\":%llu,\"compacts\":%llu}}",
                (unsigned long long)v->points_count, (unsigned long long)v->indexed_count,
                (unsigned long long)v->memory_bytes, v->index_state ? v->index_state : "none",
                (unsigned long long)v->index_seq, (unsigned long long)v->index_builds,
-               (unsigned long long)v->index_loads);
+               (unsigned long long)v->index_loads, (unsigned long long)v->index_vacuums,
+               (unsigned long long)v->index_compacts);
     }
+    printf("},\"payload_schema\":{");
+    vt_field_index_info *fl;
+    size_t nf;
+    if (vt_field_index_list(db, a->coll, &fl, &nf, &err) != VT_OK) {
+        printf("}}\n");
+        return fail(a, &err);
+    }
+    for (size_t i = 0; i < nf; i++) {
+        if (i) printf(",");
+        cli_print_json_string(stdout, fl[i].key, strlen(fl[i].key));
+        printf(":{\"data_type\":\"%s\",\"points\":%llu}", fl[i].type, (unsigned long long)fl[i].points);
+    }
+    vt_field_index_list_free(fl, nf);
     printf("}}\n");
+    return 0;
+}
+
+/* do_index: creates (--type) or deletes (--delete) the field index on --field. */
+static int do_index(vt_db *db, const dbargs *a) {
+    if (!a->field) return cli_usage_error(CMD, "index needs --field KEY");
+    if (!a->ftype == !a->del) return cli_usage_error(CMD, "index needs --type TYPE or --delete");
+    vt_error err = {0};
+    uint64_t op = 0;
+    int rc = a->del ? vt_field_index_delete(db, a->coll, a->field, &op, &err)
+                    : vt_field_index_create(db, a->coll, a->field, a->ftype, &op, &err);
+    if (rc != VT_OK) return fail(a, &err);
+    printf("{\"result\":true,\"operation_id\":%llu}\n", (unsigned long long)op);
     return 0;
 }
 
@@ -399,7 +430,8 @@ static int usage(void) {
             "  count [--filter JSON]\n"
             "  search --vector '[...]' [--using NAME] [--limit K] [--offset N] [--filter JSON] [--ef N]\n"
             "         [--exact] [--score-threshold S]\n"
-            "  snapshot --out FILE | restore --from FILE\n");
+            "  snapshot --out FILE | restore --from FILE\n"
+            "  index --field KEY --type keyword|integer|float|bool|uuid|datetime|text | --field KEY --delete\n");
     return 2;
 }
 
@@ -439,6 +471,9 @@ int cmd_db(int argc, char **argv) {
         else if ((v = cli_flag_value(argc, argv, &i, "--batch"))) a.batch = cli_int("--batch", v, 1, 1000000);
         else if ((v = cli_flag_value(argc, argv, &i, "--out"))) a.out = v;
         else if ((v = cli_flag_value(argc, argv, &i, "--from"))) a.from = v;
+        else if ((v = cli_flag_value(argc, argv, &i, "--field"))) a.field = v;
+        else if ((v = cli_flag_value(argc, argv, &i, "--type"))) a.ftype = v;
+        else if (strcmp(argv[i], "--delete") == 0) a.del = 1;
         else if ((v = cli_flag_value(argc, argv, &i, "--score-threshold"))) {
             char *end;
             a.thr = strtof(v, &end);
@@ -453,7 +488,7 @@ int cmd_db(int argc, char **argv) {
     if (!a.data) return cli_usage_error(CMD, "%s needs --data DIR", a.sub);
     if (!a.coll && strcmp(a.sub, "list") != 0) return cli_usage_error(CMD, "%s needs --collection NAME", a.sub);
     static const char *subs[] = {"create", "info", "list", "drop", "upsert", "get", "delete", "scroll",
-                                 "count", "search", "snapshot", "restore"};
+                                 "count", "search", "snapshot", "restore", "index"};
     int known = 0;
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) known |= strcmp(a.sub, subs[i]) == 0;
     if (!known) return cli_usage_error(CMD, "unknown subcommand \"%s\" (vitrine db --help lists them)", a.sub);
@@ -476,6 +511,7 @@ int cmd_db(int argc, char **argv) {
     else if (!strcmp(s, "scroll")) rc = do_scroll(db, &a);
     else if (!strcmp(s, "count")) rc = do_count(db, &a);
     else if (!strcmp(s, "search")) rc = do_search(db, &a);
+    else if (!strcmp(s, "index")) rc = do_index(db, &a);
     else if (!strcmp(s, "snapshot")) {
         if (!a.out) rc = cli_usage_error(CMD, "snapshot needs --out FILE");
         else if ((rc = vt_collection_snapshot(db, a.coll, a.out, &err) ? fail(&a, &err) : 0) == 0)

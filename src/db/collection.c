@@ -52,7 +52,7 @@ vt_vector_params vt_vector_params_default(const char *name, uint32_t size, int d
     p.hnsw_m = 16;                   /* Qdrant's default (config.yaml) */
     p.hnsw_ef_construct = 100;       /* Qdrant's default */
     p.full_scan_threshold = 10000;   /* KB, Qdrant's default */
-    p.quant_quantile = 0.99f;        /* Qdrant's default when quantile is absent */
+    p.quant_quantile = 1.0f;         /* Qdrant's default when quantile is absent: the whole range */
     return p;
 }
 
@@ -220,7 +220,7 @@ static int check_vec_params(const vt_vector_params *p, db_vec_cfg *out, vt_error
     out->full_scan_threshold = p->full_scan_threshold;
     out->quant_int8 = p->quant_int8 != 0;
     out->quant_always_ram = p->quant_always_ram != 0;
-    out->quant_quantile = p->quant_int8 ? p->quant_quantile : 0.99f;
+    out->quant_quantile = p->quant_int8 ? p->quant_quantile : 1.0f;
     return VT_OK;
 }
 
@@ -311,7 +311,10 @@ int vt_collection_delete(vt_db *db, const char *name, int *existed, vt_error *er
     if (rc) return rc;
     delete_ctx ctx = {name, 0, 0};
     rc = db_write(db, delete_fn, &ctx, err);
-    if (rc == VT_OK && ctx.existed) db_index_drop(db, ctx.id);
+    if (rc == VT_OK && ctx.existed) {
+        db_index_drop(db, ctx.id);
+        db_fx_drop(db, ctx.id);
+    }
     if (rc == VT_OK && existed) *existed = ctx.existed;
     return rc;
 }
@@ -455,6 +458,9 @@ int vt_collection_info_get(vt_db *db, const char *name, vt_collection_info *info
         db_read_end(db, txn);
         return rc;
     }
+    db_fx *fx = db_fx_acquire(db, &c, s.last_seq, NULL); /* the field indexes' memory, if built */
+    if (fx) info->memory_bytes += db_fx_bytes(fx);
+    db_fx_release(db, fx);
     db_read_end(db, txn);
     memcpy(info->name, c.name, sizeof info->name);
     info->points_count = s.points;

@@ -38,6 +38,11 @@ typedef struct db_coll {
     char name[VT_MAX_NAME_LEN + 1]; /* its own name (aliases resolved) */
     uint32_t n_vecs;
     db_vec_cfg vecs[VT_MAX_NAMED_VECTORS];
+    /* The field-index section of the config record (store.c; NULL/0 when it has none), borrowed
+     * from the LMDB value it was decoded from: valid only inside that transaction. Encoding c
+     * writes it back verbatim, so every rewrite of the config keeps the field indexes. */
+    const uint8_t *fx_rec;
+    uint32_t fx_len;
 } db_coll;
 
 /* A collection's counters (meta key "s" + id), kept exact in every write transaction. */
@@ -78,6 +83,10 @@ typedef struct vt_db {
     struct ix_ent *ix_list;   /* the in-memory HNSW indexes, one per (collection, vector) */
     pthread_mutex_t ix_pool_mu; /* one build at a time on ix_pool */
     struct vt_pool *ix_pool;  /* build threads, created at the first build */
+    uint64_t trunc_coll;      /* ix_mu: a collection whose index was saved since the last write */
+    int trunc_pending;        /* (its op log may be truncated: db_index_after_write) */
+    pthread_mutex_t fx_mu;    /* guards fx_list and the entries' refs (field_index.c) */
+    struct db_fx *fx_list;    /* the in-memory field (payload) indexes, one per collection */
     int panic;                /* sticky: a failed commit; writes return VT_EREADONLY */
     char panic_msg[256];
 } vt_db;
@@ -121,6 +130,12 @@ void db_read_end(vt_db *db, MDB_txn *txn);
 #define DB_RETRY_MAP_FULL 1
 typedef int (*db_write_fn)(vt_db *db, MDB_txn *txn, void *ctx, vt_error *err);
 int db_write(vt_db *db, db_write_fn fn, void *ctx, vt_error *err);
+/* db_write_post: db_write, then post(db, ctx) after a successful commit while write_mu is still
+ * held (no transaction live), so that in-memory updates are applied in commit order. */
+typedef void (*db_post_fn)(vt_db *db, void *ctx);
+int db_write_post(vt_db *db, db_write_fn fn, db_post_fn post, void *ctx, vt_error *err);
+/* db_write_locked: db_write for a caller that already holds write_mu and no transaction. */
+int db_write_locked(vt_db *db, db_write_fn fn, void *ctx, vt_error *err);
 
 /* db_put / db_del: mdb_put / mdb_del mapped: 0, DB_RETRY_MAP_FULL or a vt_ code. */
 int db_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v, size_t vl,
@@ -140,7 +155,7 @@ int db_check_name(const char *what, const char *name, vt_error *err);
 /* db_oplog_append: writes op-log record (coll, seq) of type op over n ids. */
 enum db_op { DB_OP_UPSERT = 1, DB_OP_DELETE, DB_OP_SET_PAYLOAD, DB_OP_OVERWRITE_PAYLOAD,
              DB_OP_DELETE_PAYLOAD, DB_OP_CLEAR_PAYLOAD, DB_OP_UPDATE_VECTORS,
-             DB_OP_DELETE_VECTORS, DB_OP_CREATE };
+             DB_OP_DELETE_VECTORS, DB_OP_CREATE, DB_OP_FIELD_INDEX };
 int db_oplog_append(vt_db *db, MDB_txn *txn, uint64_t coll, uint64_t seq, int op,
                     const vt_point_id *ids, size_t n, vt_error *err);
 
@@ -156,12 +171,102 @@ int db_point_matches(const struct flt_filter *f, const db_coll *c, const vt_poin
 
 /* db_index_close: saves every index that is ahead of its file, then frees them all (vt_db_close). */
 void db_index_close(vt_db *db);
+/* db_index_after_write: after a write's commit (db_write_post, under write_mu, no transaction
+ * live): truncates the op log of a collection whose index files were saved since. */
+void db_index_after_write(vt_db *db);
 /* db_index_drop: forgets the indexes of collection coll_id and deletes their files. */
 void db_index_drop(vt_db *db, uint64_t coll_id);
 /* db_index_facts: fills vi's index fields (indexed_count, memory_bytes, index_*) for vector slot
  * of c; *behind = 1 when the index covers less than last_seq. Cannot fail. */
 void db_index_facts(vt_db *db, const db_coll *c, uint32_t slot, uint64_t last_seq,
                     vt_vector_info *vi, int *behind);
+
+/* ---- field_index.c: the in-memory field (payload) indexes ---- */
+
+/* A field definition decoded from a config record's field-index section. */
+typedef struct db_fdef {
+    int type;           /* pidx_type */
+    char key[VT_MAX_NAME_LEN * 4 + 1];
+} db_fdef;
+#define DB_MAX_FIELDS 1024 /* = PIDX_MAX_FIELDS */
+#define DB_FIELD_KEY_MAX (VT_MAX_NAME_LEN * 4)
+
+/* db_fdefs_decode: the field definitions of c (its fx_rec) into *out (vt_malloc'd array, caller
+ * frees; NULL when none) and *n. VT_ECORRUPT / VT_ENOMEM. */
+int db_fdefs_decode(const db_coll *c, db_fdef **out, uint32_t *n, vt_error *err);
+/* db_fdefs_encode: the field-index section for n definitions (vt_malloc'd, caller frees). */
+int db_fdefs_encode(const db_fdef *defs, uint32_t n, uint8_t **out, uint32_t *len, vt_error *err);
+
+typedef struct db_fx db_fx;
+
+/* One point's payload change in a write, recorded inside the write transaction and applied to the
+ * collection's field indexes after the commit (db_fx_log_apply). */
+typedef struct db_fx_change {
+    vt_point_id id;
+    char *old_pl, *new_pl; /* payload texts (vt_malloc'd copies); NULL: the point was / is absent */
+    size_t old_len, new_len;
+} db_fx_change;
+
+typedef struct db_fx_log {
+    int active;        /* the collection has in-memory field indexes: record changes */
+    int failed;        /* a change could not be recorded (ENOMEM): the indexes go stale */
+    uint64_t coll_id, seq; /* the collection and the seq this write commits */
+    db_fx_change *v;
+    size_t n, cap;
+} db_fx_log;
+
+/* db_fx_log_begin: (re)starts a log for a write to collection coll_id that commits seq (inside the
+ * write transaction; drops what an earlier attempt recorded). Cannot fail. */
+void db_fx_log_begin(vt_db *db, db_fx_log *log, uint64_t coll_id, uint64_t seq);
+/* db_fx_log_add: records id's payload before (old, NULL: absent) and after (new, NULL: absent).
+ * Never fails: ENOMEM marks the log failed. */
+void db_fx_log_add(db_fx_log *log, const vt_point_id *id, const char *old_pl, size_t old_len,
+                   const char *new_pl, size_t new_len);
+/* db_fx_log_apply: applies a committed write's log (db_write_post, under write_mu) and frees it;
+ * on any failure the collection's indexes are marked stale (rebuilt before their next use). */
+void db_fx_log_apply(vt_db *db, db_fx_log *log);
+void db_fx_log_free(db_fx_log *log);
+
+/* db_fx_acquire: the field indexes of c, read-locked, when they exist and reflect exactly
+ * last_seq (the reader's snapshot); NULL otherwise, with *need_build = 1 when c has field indexes
+ * that are missing or stale (db_fx_build, after the reader's transaction ends, fixes that).
+ * need_build may be NULL. Release with db_fx_release. */
+db_fx *db_fx_acquire(vt_db *db, const db_coll *c, uint64_t last_seq, int *need_build);
+void db_fx_release(vt_db *db, db_fx *fx);
+/* db_fx_build: (re)builds the field indexes of collection `name` from its points unless they are
+ * up to date (takes write_mu: never call it inside a transaction). */
+int db_fx_build(vt_db *db, const char *name, vt_error *err);
+/* db_fx_build_locked: the same by collection id, for a caller that holds write_mu. */
+int db_fx_build_locked(vt_db *db, const char *name, vt_error *err);
+/* db_fx_drop: forgets the field indexes of collection coll_id. */
+void db_fx_drop(vt_db *db, uint64_t coll_id);
+void db_fx_close(vt_db *db);
+
+struct pidx_set;
+struct pidx_selection;
+const struct pidx_set *db_fx_set(const db_fx *fx);
+/* db_fx_gen: a value that changes (never to an earlier one, across all collections) whenever the
+ * id ↔ slot map changes; caches of slot numbers compare it. */
+uint64_t db_fx_gen(const db_fx *fx);
+/* db_fx_slot: the pidx slot of id; 1 if it has one. */
+int db_fx_slot(const db_fx *fx, const vt_point_id *id, uint32_t *slot);
+/* db_fx_id: the id of live pidx slot (NULL if none). */
+const vt_point_id *db_fx_id(const db_fx *fx, uint32_t slot);
+/* db_fx_select: pidx_select of f with has_id resolved through the slot map. */
+int db_fx_select(const db_fx *fx, const struct flt_filter *f, struct pidx_selection *sel,
+                 vt_error *err);
+struct pidx_card;
+/* db_fx_estimate: pidx_estimate of f with has_id resolved through the slot map. */
+void db_fx_estimate(const db_fx *fx, const struct flt_filter *f, struct pidx_card *card);
+/* db_fx_field_points: live points with a value in the field on `key`; 1 if that field exists. */
+int db_fx_field_points(const db_fx *fx, const char *key, uint64_t *points);
+/* db_fx_bytes: memory held (indexes and slot map). */
+uint64_t db_fx_bytes(const db_fx *fx);
+
+/* db_point_matches_at: reads id's point in txn and runs db_point_matches: 1, 0 (also when absent)
+ * or a negative vt_ code. */
+int db_point_matches_at(vt_db *db, MDB_txn *txn, const db_coll *c, const struct flt_filter *f,
+                        const vt_point_id *id);
 
 /* ---- distance (query.c) ---- */
 float db_distance(int distance, const float *a, const float *b, size_t n); /* smaller closer */

@@ -29,13 +29,17 @@
  * falls back to brute force in its own snapshot rather than mixing two states.
  *
  * Files: DIR/index/<collection id>-<vector number>.hnsw, written by hnsw_save (format: hnsw_io.c
- * and docs/FORMAT.md) with the covered seq. Saved after a build, after DB_INDEX_SAVE_OPS op
+ * and docs/FORMAT.md) with the covered seq. An int8 vector also has DIR/index/<id>-<n>.f32, the
+ * memory-mapped float32 vectors used only for rescoring (hnsw's vectors_path), so RAM holds the
+ * int8 codes; it is rewritten at every build or load and removed with the index file. Saved after a build, after DB_INDEX_SAVE_OPS op
  * records have been applied since the last save, and at vt_db_close. A file whose seq is above
  * the collection's last_seq (a database restored from an older copy) is rebuilt. Save failures
  * are not errors (the file is derived); the old file stays, and covers an older seq.
  *
- * Op-log truncation (truncate_oplog, at vt_db_close only, when no transaction is live): the
- * records of a collection up to the lowest seq its index files cover are deleted. A vector with
+ * Op-log truncation (truncate_oplog): the records of a collection up to the lowest seq its index
+ * files cover are deleted — at vt_db_close, and while running: a successful save marks its
+ * collection, and the next write call (db_index_after_write, from db_write_post after its commit,
+ * under write_mu, with no transaction live in that thread) deletes what every file covers. A vector with
  * no file needs none (it is built from the points); a file whose seq this handle does not know
  * (written by an earlier session and not loaded now) keeps the whole log. A later corrupt file is
  * rebuilt from the points, so a truncated log never loses data.
@@ -45,7 +49,13 @@
  * vector are under full_scan_threshold, or with a filter, the matching count sampled on up to
  * PLAN_MAX_SAMPLES live slots (plan_sampler) is under it. Otherwise filtered HNSW: the filter is a
  * callback that reads the point's payload in the search's transaction and runs flt_match on it.
- * Payload indexes (payload_index.h) are not used yet.
+ * With field indexes (field_index.c) that reflect the search's snapshot, the caller passes the
+ * filter's selection: the plan uses its bounds (plan_indexed), an exact plan scores the selected
+ * points on the graph's vectors (exact_indexed, hnsw_search_slots) unless the graph's cost model
+ * prefers the traversal; the traversal's callback looks the slot up in e->pmap (the cached graph
+ * slot → pidx slot array, rebuilt only when either mapping changed), tests the selection's bits
+ * and reads the payload only for "maybe" points. (A bitset over graph slots built per query was
+ * tried: the O(slots) pass cost more than the callback saves at 50k points.)
  *
  * Locks: db->ix_mu guards the entry list and reference counts; each entry's mu is held for the
  * whole of a search on it (catch-up, plan, traversal, mapping hits back), so searches of one
@@ -63,12 +73,11 @@
 
 #include "base/alloc.h"
 #include "db/filter.h"
+#include "db/payload_index.h"
 #include "db_int.h"
 #include "index/hnsw.h"
 #include "query/planner.h"
 
-#define DB_INDEX_SERIAL_SEED 1024 /* vectors inserted on one thread before the parallel build (see
-                                     ent_build); 1024 at ef_construct 100 is ~0.1 s at 512-d */
 #define DB_INDEX_SAVE_OPS 1000 /* op records applied between saves: a crash then replays at most
                                   this many records (cheap) while a save (whole-index rewrite) runs
                                   at most once per 1000 write calls */
@@ -92,6 +101,7 @@ typedef struct ix_ent {
     uint64_t ops_unsaved;   /* op records applied since the last save */
     const char *state;      /* "none", "built", "loaded" */
     uint64_t n_builds, n_loads;
+    uint64_t n_vacuums, n_compacts; /* background repairs done (ent_repair) */
     uint64_t *mkeys;        /* label → slot table: keys */
     uint32_t *mvals;        /* values; UINT32_MAX = empty */
     size_t mcap, mn;        /* table size (power of two), entries */
@@ -99,6 +109,10 @@ typedef struct ix_ent {
     uint8_t *has_id;        /* 1 where ids[slot] is known */
     size_t ids_cap;
     float *scratch;         /* dim floats */
+    uint64_t gen;           /* bumped whenever slot → id changes */
+    uint32_t *pmap;         /* graph slot → field-index (pidx) slot, UINT32_MAX: none; a cache */
+    size_t pmap_cap;
+    uint64_t pmap_gen, pmap_fx_gen; /* gen and db_fx_gen it was built for (0: never) */
 } ix_ent;
 
 /* ---- label → slot table ---- */
@@ -198,6 +212,7 @@ static int ids_set(ix_ent *e, uint32_t slot, const vt_point_id *id) {
         e->has_id = h;
         e->ids_cap = ncap;
     }
+    if (!e->has_id[slot] || db_point_id_cmp(&e->ids[slot], id)) e->gen++;
     e->ids[slot] = *id;
     e->has_id[slot] = 1;
     return VT_OK;
@@ -220,6 +235,11 @@ static void ent_reset(ix_ent *e) {
     e->seq = 0;
     e->ops_unsaved = 0;
     e->state = "none";
+    e->gen++;
+    vt_free(e->pmap);
+    e->pmap = NULL;
+    e->pmap_cap = 0;
+    e->pmap_gen = e->pmap_fx_gen = 0;
 }
 
 static void ent_free(ix_ent *e) {
@@ -233,6 +253,10 @@ static void ent_free(ix_ent *e) {
 
 static void ix_path(const vt_db *db, uint64_t coll_id, uint32_t vslot, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/index/%llu-%u.hnsw", db->dir, (unsigned long long)coll_id, vslot);
+}
+
+static void vec_path(const vt_db *db, uint64_t coll_id, uint32_t vslot, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s/index/%llu-%u.f32", db->dir, (unsigned long long)coll_id, vslot);
 }
 
 /* ent_get: the entry of (coll, vslot), created if missing, pinned (ent_put). NULL on ENOMEM. */
@@ -273,9 +297,20 @@ static void ent_save(vt_db *db, ix_ent *e) {
     ix_path(db, e->coll_id, e->vslot, path, sizeof path);
     vt_error err = {0};
     if (hnsw_save(e->h, path, e->seq, &err) == VT_OK) {
+        pthread_mutex_lock(&db->ix_mu);
         e->saved_seq = e->seq;
+        db->trunc_coll = e->coll_id; /* the next write may truncate this collection's log */
+        db->trunc_pending = 1;
+        pthread_mutex_unlock(&db->ix_mu);
         e->ops_unsaved = 0;
     }
+}
+
+/* set_saved: e->saved_seq = v (under ix_mu: the truncation reads it from other threads). */
+static void set_saved(vt_db *db, ix_ent *e, uint64_t v) {
+    pthread_mutex_lock(&db->ix_mu);
+    e->saved_seq = v;
+    pthread_mutex_unlock(&db->ix_mu);
 }
 
 /* ---- op-log truncation ---- */
@@ -313,7 +348,7 @@ static int trunc_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
  * covers: up to the lowest saved seq among its vectors that have a file. A vector without a file
  * needs no record (its index is built from the points); a file this handle has not loaded or
  * written (seq unknown here) keeps the whole log. Errors are dropped: the log is only longer. */
-static void truncate_oplog(vt_db *db, uint64_t coll_id) {
+static uint64_t truncate_upto(vt_db *db, uint64_t coll_id) { /* caller holds ix_mu (or is closing) */
     uint64_t upto = UINT64_MAX;
     for (uint32_t vs = 0; vs < VT_MAX_NAMED_VECTORS; vs++) {
         char path[4096];
@@ -321,13 +356,29 @@ static void truncate_oplog(vt_db *db, uint64_t coll_id) {
         if (access(path, F_OK) != 0) continue;
         ix_ent *e = db->ix_list;
         while (e && !(e->coll_id == coll_id && e->vslot == vs)) e = e->next;
-        if (!e || e->dropped || e->saved_seq == 0) return;
+        if (!e || e->dropped || e->saved_seq == 0) return 0;
         if (e->saved_seq < upto) upto = e->saved_seq;
     }
-    if (upto == UINT64_MAX || upto == 0 || db->panic) return;
+    return upto == UINT64_MAX ? 0 : upto;
+}
+
+static void truncate_oplog(vt_db *db, uint64_t coll_id) {
+    uint64_t upto = truncate_upto(db, coll_id);
+    if (upto == 0 || db->panic) return;
     trunc_ctx x = {coll_id, upto};
     vt_error err = {0};
     (void)db_write(db, trunc_fn, &x, &err);
+}
+
+void db_index_after_write(vt_db *db) {
+    pthread_mutex_lock(&db->ix_mu);
+    uint64_t coll = db->trunc_coll, upto = db->trunc_pending ? truncate_upto(db, coll) : 0;
+    db->trunc_pending = 0;
+    pthread_mutex_unlock(&db->ix_mu);
+    if (upto == 0 || db->panic) return;
+    trunc_ctx x = {coll, upto};
+    vt_error err = {0};
+    (void)db_write_locked(db, trunc_fn, &x, &err);
 }
 
 void db_index_close(vt_db *db) {
@@ -371,12 +422,17 @@ void db_index_drop(vt_db *db, uint64_t coll_id) {
     for (uint32_t s = 0; s < VT_MAX_NAMED_VECTORS; s++) {
         ix_path(db, coll_id, s, path, sizeof path);
         unlink(path);
+        vec_path(db, coll_id, s, path, sizeof path);
+        unlink(path);
     }
 }
 
 /* ---- build, load, catch up ---- */
 
-static hnsw_params ent_params(const db_coll *c, uint32_t vslot) {
+/* ent_params: the graph parameters of vector vslot of c. int8: the float32 vectors (only read to
+ * rescore) go to the memory-mapped file DIR/index/<coll>-<vec>.f32 (vpath, cap bytes), so RAM
+ * holds the int8 codes and the graph; the file is derived like the index file and removed with it. */
+static hnsw_params ent_params(const vt_db *db, const db_coll *c, uint32_t vslot, char *vpath, size_t cap) {
     const db_vec_cfg *v = &c->vecs[vslot];
     hnsw_params p = hnsw_params_default();
     p.dim = v->size;
@@ -385,7 +441,15 @@ static hnsw_params ent_params(const db_coll *c, uint32_t vslot) {
     p.ef_construct = (int)(v->ef_construct < v->m ? v->m : v->ef_construct);
     if (p.ef_construct < p.m) p.ef_construct = p.m;
     p.quant = v->quant_int8 ? HNSW_QUANT_INT8 : HNSW_QUANT_NONE;
-    if (v->quant_int8) p.quantile = v->quant_quantile;
+    if (v->quant_int8) {
+        p.quantile = v->quant_quantile;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/index", db->dir);
+        if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
+            vec_path(db, c->id, vslot, vpath, cap);
+            p.vectors_path = vpath;
+        }
+    }
     return p;
 }
 
@@ -428,6 +492,7 @@ static int sync_point(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e,
         if ((rc = hnsw_delete(e->h, cur, err)) && rc != VT_ENOTFOUND) return rc;
         map_del(e, label);
         if (cur < e->ids_cap) e->has_id[cur] = 0;
+        e->gen++;
         return VT_OK;
     }
     uint32_t ns;
@@ -438,6 +503,7 @@ static int sync_point(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e,
         if (same) return ids_set(e, cur, id) ? vt_fail(err, VT_ENOMEM, "index: out of memory") : VT_OK;
         if ((rc = hnsw_update(e->h, cur, v, &ns, err))) return rc;
         if (cur < e->ids_cap) e->has_id[cur] = 0;
+        e->gen++;
     } else if ((rc = hnsw_insert(e->h, label, v, &ns, err))) {
         return rc;
     }
@@ -567,23 +633,19 @@ static int ent_build(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint6
     int rc = scan_points(db, txn, c, e->vslot, 1, build_one, &b, err);
     if (rc == VT_ENOMEM) rc = vt_fail(err, VT_ENOMEM, "%s: out of memory building the index", c->name);
     if (rc) goto done;
-    hnsw_params p = ent_params(c, e->vslot);
+    char vpath[4096];
+    hnsw_params p = ent_params(db, c, e->vslot, vpath, sizeof vpath);
     p.capacity = (uint32_t)(b.n > 0xffffffu ? 0xffffffu : b.n);
     if ((rc = hnsw_new(&p, &e->h, err))) goto done;
     if (b.n && !(slots = vt_malloc(b.n * sizeof *slots))) {
         rc = vt_fail(err, VT_ENOMEM, "%s: out of memory building the index", c->name);
         goto done;
     }
-    /* The first DB_INDEX_SERIAL_SEED vectors go in on this thread, the rest over the pool: the
-     * parallel batch insert into an empty graph sometimes leaves vectors unreachable (seen: 1 build
-     * in ~30 of 200 vectors reached recall@10 0.88 at ef 256; 5,000 serial builds all ≥ 0.95). */
-    size_t n_seed = b.n < DB_INDEX_SERIAL_SEED ? b.n : DB_INDEX_SERIAL_SEED;
-    if (n_seed && (rc = hnsw_insert_batch(e->h, NULL, n_seed, b.labels, b.vecs, slots, err))) goto done;
-    if (b.n > n_seed) {
+    /* the whole build over the pool (hnsw_build.c links concurrent inserts safely) */
+    if (b.n) {
         pthread_mutex_lock(&db->ix_pool_mu);
         if (!db->ix_pool) db->ix_pool = vt_pool_new(0);
-        rc = hnsw_insert_batch(e->h, db->ix_pool, b.n - n_seed, b.labels + n_seed,
-                               b.vecs + n_seed * b.dim, slots + n_seed, err);
+        rc = hnsw_insert_batch(e->h, db->ix_pool, b.n, b.labels, b.vecs, slots, err);
         pthread_mutex_unlock(&db->ix_pool_mu);
         if (rc) goto done;
     }
@@ -631,7 +693,8 @@ static int ent_load_file(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, u
                          vt_error *err) {
     char path[4096];
     ix_path(db, c->id, e->vslot, path, sizeof path);
-    hnsw_params p = ent_params(c, e->vslot);
+    char vpath[4096];
+    hnsw_params p = ent_params(db, c, e->vslot, vpath, sizeof vpath);
     uint64_t seq = 0;
     vt_error lerr = {0};
     int rc = hnsw_load(path, &p, &e->h, &seq, &lerr);
@@ -647,7 +710,7 @@ static int ent_load_file(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, u
         if (map_put(e, label, s)) return vt_fail(err, VT_ENOMEM, "%s: out of memory loading the index", c->name);
     }
     e->seq = seq;
-    e->saved_seq = seq;
+    set_saved(db, e, seq);
     if ((rc = ent_catch_up(db, txn, c, e, last_seq, err))) return rc;
     if (e->broken) goto unusable;
     verify_ctx x = {e, 0, 0};
@@ -659,7 +722,7 @@ static int ent_load_file(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, u
     return VT_OK;
 unusable:
     ent_reset(e);
-    e->saved_seq = 0;
+    set_saved(db, e, 0);
     return VT_OK;
 }
 
@@ -671,9 +734,64 @@ static int ent_load(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint64
     int rc = ent_load_file(db, txn, c, e, last_seq, err);
     if (rc) {
         ent_reset(e);
-        e->saved_seq = 0;
+        set_saved(db, e, 0);
     }
     return rc;
+}
+
+/* ent_repair: the background repair of deletes, at a safe point (caller holds e->mu, after a
+ * catch-up). Tombstones keep routing searches through dead nodes and hold memory: past
+ * DB_INDEX_VACUUM_FRAC of the slots, hnsw_vacuum re-links around them and frees their slots
+ * (later inserts reuse them; the label map and slot → id already forgot them at the delete); when
+ * freed slots outnumber live ones, hnsw_compact moves the live vectors down and shrinks memory,
+ * and the slot maps are rebuilt through its remap. A failure leaves the graph valid (vacuum) or
+ * marks the entry broken (compact: rebuilt from the points next time), never wrong. */
+#define DB_INDEX_VACUUM_FRAC 10  /* vacuum when deleted slots exceed 1/10 of the slots */
+#define DB_INDEX_VACUUM_MIN 64   /* ... and there are at least this many */
+static void ent_repair(vt_db *db, ix_ent *e) {
+    hnsw_stats st;
+    hnsw_stats_get(e->h, &st);
+    vt_error err = {0};
+    if (st.n_deleted >= DB_INDEX_VACUUM_MIN && (uint64_t)st.n_deleted * DB_INDEX_VACUUM_FRAC > st.n_slots) {
+        pthread_mutex_lock(&db->ix_pool_mu);
+        if (!db->ix_pool) db->ix_pool = vt_pool_new(0);
+        (void)hnsw_vacuum(e->h, db->ix_pool, &err);
+        pthread_mutex_unlock(&db->ix_pool_mu);
+        e->n_vacuums++;
+        hnsw_stats_get(e->h, &st);
+    }
+    if (st.n_free < 1024 || st.n_free <= st.n_live) return;
+    uint32_t *remap = NULL, n_remap = 0;
+    pthread_mutex_lock(&db->ix_pool_mu);
+    if (!db->ix_pool) db->ix_pool = vt_pool_new(0);
+    int rc = hnsw_compact(e->h, db->ix_pool, &remap, &n_remap, &err);
+    pthread_mutex_unlock(&db->ix_pool_mu);
+    if (rc) {
+        e->broken = 1;
+        return;
+    }
+    e->n_compacts++;
+    /* slot → id and label → slot through the remap */
+    vt_point_id *ids = e->ids;
+    uint8_t *has = e->has_id;
+    size_t cap = e->ids_cap;
+    e->ids = NULL;
+    e->has_id = NULL;
+    e->ids_cap = 0;
+    vt_free(e->mkeys);
+    vt_free(e->mvals);
+    e->mkeys = NULL;
+    e->mvals = NULL;
+    e->mcap = e->mn = 0;
+    e->gen++;
+    for (size_t s = 0; s < cap && !e->broken; s++) {
+        if (!has[s]) continue;
+        uint32_t ns = s < n_remap ? remap[s] : UINT32_MAX;
+        if (ns == UINT32_MAX || map_put(e, id_label(&ids[s]), ns) || ids_set(e, ns, &ids[s])) e->broken = 1;
+    }
+    vt_free(ids);
+    vt_free(has);
+    vt_free(remap);
 }
 
 /* ent_ready: e built or loaded and caught up to last_seq (caller holds e->mu). */
@@ -690,6 +808,7 @@ static int ent_ready(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint6
         ent_reset(e); /* half-applied: start over from the points next time */
         return rc;
     }
+    ent_repair(db, e);
     if (e->ops_unsaved >= DB_INDEX_SAVE_OPS) ent_save(db, e);
     return VT_OK;
 }
@@ -702,13 +821,37 @@ typedef struct allow_ctx {
     const db_coll *c;
     const flt_filter *f;
     const ix_ent *e;
+    const db_fx *fx;            /* field indexes (NULL: every check reads the payload) */
+    const pidx_selection *sel;  /* f's selection over fx's slots */
     int rc; /* the first error (the search then stops trusting its answers) */
+    const uint32_t *pmap;       /* graph slot → pidx slot (NULL: look each id up) */
+    size_t pmap_n;
 } allow_ctx;
 
+static int allow_payload(allow_ctx *x, uint32_t slot);
+
+/* allow_slot: the filter callback: through the field indexes when there are some (a hash lookup
+ * and a bit test; the payload is read only for "maybe" points), else on the payload. */
 static int allow_slot(void *vctx, uint32_t slot, uint64_t label) {
     (void)label;
     allow_ctx *x = vctx;
-    if (x->rc || slot >= x->e->ids_cap || !x->e->has_id[slot]) return 0;
+    if (x->rc) return 0;
+    if (x->pmap) { /* pmap holds UINT32_MAX for slots without an id: one lookup decides */
+        uint32_t ps = slot < x->pmap_n ? x->pmap[slot] : UINT32_MAX;
+        if (ps == UINT32_MAX || !pidx_sel_maybe(x->sel, ps)) return ps != UINT32_MAX && pidx_sel_sure(x->sel, ps);
+        return allow_payload(x, slot);
+    }
+    if (slot >= x->e->ids_cap || !x->e->has_id[slot]) return 0;
+    if (x->fx) {
+        uint32_t ps;
+        if (!db_fx_slot(x->fx, &x->e->ids[slot], &ps)) return 0;
+        if (pidx_sel_sure(x->sel, ps)) return 1;
+        if (!pidx_sel_maybe(x->sel, ps)) return 0;
+    }
+    return allow_payload(x, slot);
+}
+
+static int allow_payload(allow_ctx *x, uint32_t slot) {
     uint8_t key[DB_KEY_MAX];
     MDB_val k = {db_point_key(x->c->id, &x->e->ids[slot], key), key}, v;
     int rc = mdb_get(x->txn, x->db->dbi_points, &k, &v);
@@ -761,9 +904,105 @@ static plan_kind plan_filtered(const ix_ent *e, const db_vec_cfg *v, allow_ctx *
     return k;
 }
 
+/* plan_indexed: PLAN_EXACT or PLAN_HNSW for a filtered search whose filter the field indexes
+ * select: the selection bounds the matching count (sure ≤ count ≤ sure + maybe), and when that
+ * straddles the threshold a sample of live slots decides (only "maybe" ones read a payload). */
+static plan_kind plan_indexed(const ix_ent *e, const db_vec_cfg *v, allow_ctx *ax, int64_t *n_allowed) {
+    plan_input in = plan_input_default();
+    uint64_t n_live = hnsw_count(e->h);
+    const pidx_selection *sel = ax->sel;
+    in.card.min = sel->n_sure < n_live ? sel->n_sure : n_live;
+    in.card.max = sel->n_sure + sel->n_maybe < n_live ? sel->n_sure + sel->n_maybe : n_live;
+    in.card.exp = in.card.min + (in.card.max - in.card.min) / 2;
+    in.n_live = n_live;
+    in.dim = v->size;
+    in.elem_bytes = v->quant_int8 ? 1 : 4;
+    in.full_scan_threshold_kb = v->full_scan_threshold;
+    *n_allowed = (int64_t)in.card.exp;
+    plan_kind k = plan_choose(&in);
+    if (k != PLAN_SAMPLE) return k;
+    plan_sampler sm;
+    plan_sampler_init(&sm, &in);
+    uint32_t slots[PLAN_MAX_SAMPLES];
+    uint64_t rng = e->seq * 0x9e3779b97f4a7c15ull + 1;
+    uint32_t n = pidx_sample_live(db_fx_set(ax->fx), &rng, slots, PLAN_MAX_SAMPLES);
+    for (uint32_t i = 0; i < n && k == PLAN_SAMPLE; i++) {
+        int m = pidx_sel_sure(sel, slots[i]);
+        if (!m && pidx_sel_maybe(sel, slots[i])) {
+            const vt_point_id *id = db_fx_id(ax->fx, slots[i]);
+            m = id ? db_point_matches_at(ax->db, ax->txn, ax->c, ax->f, id) : 0;
+            if (m < 0) {
+                ax->rc = m;
+                return PLAN_EXACT;
+            }
+        }
+        k = plan_sampler_add(&sm, m);
+    }
+    if (k == PLAN_SAMPLE) k = plan_sampler_finish(&sm);
+    if (sm.n_checked) *n_allowed = (int64_t)((double)sm.n_matched / sm.n_checked * (double)n_live);
+    return k;
+}
+
+/* pmap_ready: e->pmap brought up to date with the graph's slot → id map and fx's id → slot map
+ * (rebuilt only when either changed since: one hash lookup per graph slot); 0 on ENOMEM (the
+ * callback then looks each id up). */
+static int pmap_ready(ix_ent *e, const db_fx *fx) {
+    uint64_t fg = db_fx_gen(fx);
+    if (e->pmap && e->pmap_gen == e->gen && e->pmap_fx_gen == fg) return 1;
+    size_t n = e->ids_cap;
+    if (n > e->pmap_cap || !e->pmap) {
+        uint32_t *p = vt_realloc(e->pmap, (n ? n : 1) * sizeof *p);
+        if (!p) return 0;
+        e->pmap = p;
+        e->pmap_cap = n;
+    }
+    for (size_t s = 0; s < e->pmap_cap; s++) {
+        uint32_t ps;
+        e->pmap[s] = s < n && e->has_id[s] && db_fx_slot(fx, &e->ids[s], &ps) ? ps : UINT32_MAX;
+    }
+    e->pmap_gen = e->gen;
+    e->pmap_fx_gen = fg;
+    return 1;
+}
+
+/* exact_indexed: the exact scan of the selected points over the graph's own vectors: each
+ * selected id's graph slot (the label map), "maybe" ones checked on their payload. */
+static int exact_indexed(const ix_ent *e, allow_ctx *ax, const float *q, size_t k, hnsw_hit *hits, int *n_hits,
+                         vt_error *err) {
+    const pidx_selection *sel = ax->sel;
+    uint64_t cap = sel->n_sure + sel->n_maybe;
+    uint32_t *hs = vt_malloc((cap ? cap : 1) * sizeof *hs);
+    if (!hs) return vt_fail(err, VT_ENOMEM, "%s: out of memory", ax->c->name);
+    size_t n = 0;
+    for (uint32_t w = 0; w < (sel->n_bits + 63) / 64 && n < cap; w++) {
+        uint64_t bits = sel->sure[w] | sel->maybe[w];
+        while (bits) {
+            uint32_t ps = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            bits &= bits - 1;
+            const vt_point_id *id = db_fx_id(ax->fx, ps);
+            if (!id) continue;
+            uint32_t s = map_get(e, id_label(id));
+            if (s == UINT32_MAX || s >= e->ids_cap || !e->has_id[s] || db_point_id_cmp(&e->ids[s], id)) continue;
+            if (pidx_sel_maybe(sel, ps)) {
+                int m = db_point_matches_at(ax->db, ax->txn, ax->c, ax->f, id);
+                if (m < 0) {
+                    vt_free(hs);
+                    ax->rc = m;
+                    return VT_OK;
+                }
+                if (!m) continue;
+            }
+            hs[n++] = s;
+        }
+    }
+    int rc = hnsw_search_slots(e->h, q, (int)k, hs, n, hits, n_hits, err);
+    vt_free(hs);
+    return rc;
+}
+
 int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const float *q,
-                    const struct flt_filter *f, size_t k, uint32_t ef, int exact,
-                    struct cand *cands, size_t *n_out, int *used, vt_error *err) {
+                    const struct flt_filter *f, const db_fx *fx, const pidx_selection *sel, size_t k,
+                    uint32_t ef, int exact, struct cand *cands, size_t *n_out, int *used, vt_error *err) {
     *n_out = 0;
     *used = 0;
     const db_vec_cfg *v = &c->vecs[slot];
@@ -779,9 +1018,14 @@ int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const f
     pthread_mutex_lock(&e->mu);
     if ((rc = ent_ready(db, txn, c, e, s.last_seq, err))) goto done;
     if (!e->h || e->broken || e->seq != s.last_seq) goto done; /* brute force in this snapshot */
-    allow_ctx ax = {db, txn, c, f, e, 0};
+    allow_ctx ax = {db, txn, c, f, e, f ? fx : NULL, sel, 0, NULL, 0};
     hnsw_filter hf = {NULL, 0, allow_slot, &ax, -1};
-    if (f) {
+    int use_exact = 0;
+    if (f && ax.fx) {
+        plan_kind pk = plan_indexed(e, v, &ax, &hf.n_allowed);
+        if (ax.rc) goto done;
+        use_exact = pk == PLAN_EXACT;
+    } else if (f) {
         plan_kind pk = plan_filtered(e, v, &ax, &hf.n_allowed);
         if (ax.rc || pk == PLAN_EXACT) goto done;
     }
@@ -790,12 +1034,21 @@ int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const f
     sp.ef = (int)(ef ? ef : v->ef_construct);
     if (sp.ef > HNSW_MAX_EF) sp.ef = HNSW_MAX_EF;
     sp.filter = f ? &hf : NULL;
+    /* Below full_scan_threshold the planner says exact; the graph's own cost model (tuned to its
+     * kernels) may still find the filtered traversal cheaper for a count that large. */
+    if (use_exact && hf.n_allowed >= 0 && !hnsw_plan_exact(e->h, &sp)) use_exact = 0;
+    if (f && ax.fx && !use_exact && pmap_ready(e, fx)) {
+        ax.pmap = e->pmap;
+        ax.pmap_n = e->pmap_cap;
+    }
     if (!(hits = vt_malloc(k * sizeof *hits))) {
         rc = vt_fail(err, VT_ENOMEM, "%s: out of memory", c->name);
         goto done;
     }
     int n_hits = 0;
-    if ((rc = hnsw_search(e->h, q, &sp, hits, &n_hits, err))) goto done;
+    if (use_exact) rc = exact_indexed(e, &ax, q, k, hits, &n_hits, err);
+    else rc = hnsw_search(e->h, q, &sp, hits, &n_hits, err);
+    if (rc) goto done;
     if (ax.rc) goto done; /* the filter could not be evaluated everywhere: brute force reports it */
     size_t n = 0;
     for (int i = 0; i < n_hits; i++) {
@@ -821,6 +1074,7 @@ void db_index_facts(vt_db *db, const db_coll *c, uint32_t slot, uint64_t last_se
     vi->index_state = "none";
     vi->index_seq = 0;
     vi->index_builds = vi->index_loads = 0;
+    vi->index_vacuums = vi->index_compacts = 0;
     *behind = 0;
     ix_ent *e = ent_get(db, c->id, slot, 0);
     if (!e) return;
@@ -835,6 +1089,8 @@ void db_index_facts(vt_db *db, const db_coll *c, uint32_t slot, uint64_t last_se
     }
     vi->index_state = e->state;
     vi->index_builds = e->n_builds;
+    vi->index_vacuums = e->n_vacuums;
+    vi->index_compacts = e->n_compacts;
     vi->index_loads = e->n_loads;
     pthread_mutex_unlock(&e->mu);
     ent_put(db, e);

@@ -14,7 +14,12 @@
  * map has grown; so every allocation is made and released inside one attempt.
  *
  * Selectors: ids (missing ones ignored, repeats harmless) or a filter, evaluated on a scan of
- * the collection in the same transaction (ids are collected first, then changed).
+ * the collection in the same transaction, or through the field indexes when they reflect it (ids
+ * are collected first, then changed).
+ *
+ * Field indexes: when the collection's are built, each write records every changed point's
+ * payload before and after (db_fx_log_add) and db_write_post applies the log after the commit
+ * (field_index.c); writes that change no payload still pass their seq on.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 #include "base/alloc.h"
 #include "base/json.h"
 #include "db/filter.h"
+#include "db/payload_index.h"
 #include "db_int.h"
 
 /* ---- op log ---- */
@@ -88,6 +94,21 @@ int db_point_matches(const flt_filter *f, const db_coll *c, const vt_point_id *i
     return m;
 }
 
+int db_point_matches_at(vt_db *db, MDB_txn *txn, const db_coll *c, const flt_filter *f,
+                        const vt_point_id *id) {
+    uint8_t key[DB_KEY_MAX];
+    MDB_val k = {db_point_key(c->id, id, key), key}, v;
+    int rc = mdb_get(txn, db->dbi_points, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return VT_EIO;
+    db_point p;
+    vt_error e = {0};
+    if ((rc = db_point_decode(&v, c, 0, 1, &p, &e))) return rc;
+    int m = db_point_matches(f, c, id, &p);
+    db_point_clear(&p);
+    return m;
+}
+
 /* ---- shared write state ---- */
 
 typedef struct idlist {
@@ -108,14 +129,19 @@ static int idlist_push(idlist *l, const vt_point_id *id, vt_error *err) {
 }
 
 /* get_point: the decoded record of id (VT_ENOTFOUND quietly if absent). */
-static int get_point(vt_db *db, MDB_txn *txn, const db_coll *c, const vt_point_id *id, int full,
-                     db_point *p, vt_error *err) {
+static int get_point2(vt_db *db, MDB_txn *txn, const db_coll *c, const vt_point_id *id, int vecs,
+                      int payload, db_point *p, vt_error *err) {
     uint8_t key[DB_KEY_MAX];
     MDB_val k = {db_point_key(c->id, id, key), key}, v;
     int rc = mdb_get(txn, db->dbi_points, &k, &v);
     if (rc == MDB_NOTFOUND) return VT_ENOTFOUND;
     if (rc) return db_lmdb_fail(err, rc, "reading a point");
-    return db_point_decode(&v, c, full, full, p, err);
+    return db_point_decode(&v, c, vecs, payload, p, err);
+}
+
+static int get_point(vt_db *db, MDB_txn *txn, const db_coll *c, const vt_point_id *id, int full,
+                     db_point *p, vt_error *err) {
+    return get_point2(db, txn, c, id, full, full, p, err);
 }
 
 /* put_point: writes p (a point of c) and moves the counters from old (NULL: new point). */
@@ -233,6 +259,7 @@ typedef struct upsert_ctx {
     size_t n;
     int update_only; /* vt_vectors_update */
     uint64_t seq;
+    db_fx_log log;   /* payload changes for the field indexes */
 } upsert_ctx;
 
 static int upsert_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
@@ -249,6 +276,8 @@ static int upsert_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
         return vt_fail(err, VT_ENOMEM, "upsert of %zu points: out of memory", x->n);
     }
     uint64_t seq = s.last_seq + 1;
+    db_fx_log_begin(db, &x->log, c.id, seq);
+    int log_pl = x->log.active && !x->update_only;
     /* 1. check and prepare everything */
     for (size_t i = 0; i < x->n && rc == VT_OK; i++) {
         const vt_point_in *in = &x->pts[i];
@@ -267,7 +296,7 @@ static int upsert_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
     /* 2. write */
     for (size_t i = 0; i < x->n && rc == VT_OK; i++) {
         db_point old;
-        int grc = get_point(db, txn, &c, &ids[i], x->update_only, &old, err);
+        int grc = get_point2(db, txn, &c, &ids[i], x->update_only, x->update_only || log_pl, &old, err);
         if (grc != VT_OK && grc != VT_ENOTFOUND) {
             rc = grc;
             break;
@@ -297,6 +326,9 @@ static int upsert_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
             rc = put_point(db, txn, &c, &s, &ids[i], &old, &m, err);
         } else {
             rc = put_point(db, txn, &c, &s, &ids[i], grc == VT_OK ? &old : NULL, &pts[i], err);
+            if (rc == VT_OK && log_pl)
+                db_fx_log_add(&x->log, &ids[i], grc == VT_OK ? old.payload : NULL, grc == VT_OK ? old.payload_len : 0,
+                              pts[i].payload, pts[i].payload_len);
         }
         if (grc == VT_OK) db_point_clear(&old);
     }
@@ -319,13 +351,20 @@ static int check_batch(const vt_point_in *points, size_t n, vt_error *err) {
     return VT_OK;
 }
 
+static void upsert_post(vt_db *db, void *vctx) { db_fx_log_apply(db, &((upsert_ctx *)vctx)->log); }
+
 int vt_points_upsert(vt_db *db, const char *collection, const vt_point_in *points, size_t n,
                      uint64_t *op_id, vt_error *err) {
     int rc = check_batch(points, n, err);
     if (rc) return rc;
     vt_json_init();
-    upsert_ctx x = {collection, points, n, 0, 0};
-    rc = db_write(db, upsert_fn, &x, err);
+    upsert_ctx x;
+    memset(&x, 0, sizeof x);
+    x.coll = collection;
+    x.pts = points;
+    x.n = n;
+    rc = db_write_post(db, upsert_fn, upsert_post, &x, err);
+    db_fx_log_free(&x.log);
     if (rc == VT_OK && op_id) *op_id = x.seq;
     return rc;
 }
@@ -334,8 +373,14 @@ int vt_vectors_update(vt_db *db, const char *collection, const vt_point_in *poin
                       uint64_t *op_id, vt_error *err) {
     int rc = check_batch(points, n, err);
     if (rc) return rc;
-    upsert_ctx x = {collection, points, n, 1, 0};
-    rc = db_write(db, upsert_fn, &x, err);
+    upsert_ctx x;
+    memset(&x, 0, sizeof x);
+    x.coll = collection;
+    x.pts = points;
+    x.n = n;
+    x.update_only = 1;
+    rc = db_write_post(db, upsert_fn, upsert_post, &x, err);
+    db_fx_log_free(&x.log);
     if (rc == VT_OK && op_id) *op_id = x.seq;
     return rc;
 }
@@ -351,6 +396,7 @@ typedef struct modify_ctx {
     size_t n_names;
     flt_filter *filter;           /* compiled once, outside the transaction */
     uint64_t seq;
+    db_fx_log log;                /* payload changes for the field indexes */
 } modify_ctx;
 
 /* select_ids: the ids the selector picks that exist, into l. */
@@ -368,6 +414,28 @@ static int select_ids(vt_db *db, MDB_txn *txn, const db_coll *c, const modify_ct
         return rc;
     }
     if (!x->filter) return VT_OK; /* no ids, no filter: nothing selected */
+    db_stats st;
+    if ((rc = db_stats_get(db, txn, c->id, &st, err))) return rc;
+    db_fx *fx = db_fx_acquire(db, c, st.last_seq, NULL);
+    if (fx) { /* the field indexes answer: read only the payloads of "maybe" points */
+        pidx_selection sel;
+        rc = db_fx_select(fx, x->filter, &sel, err);
+        for (uint32_t w = 0; rc == VT_OK && w < (sel.n_bits + 63) / 64; w++) {
+            uint64_t bits = sel.sure[w] | sel.maybe[w];
+            while (bits && rc == VT_OK) {
+                uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                const vt_point_id *id = db_fx_id(fx, slot);
+                if (!id) continue;
+                int m = pidx_sel_sure(&sel, slot) ? 1 : db_point_matches_at(db, txn, c, x->filter, id);
+                if (m < 0) rc = vt_fail(err, m, "%s: evaluating the filter", c->name);
+                else if (m) rc = idlist_push(l, id, err);
+            }
+        }
+        pidx_selection_free(&sel);
+        db_fx_release(db, fx);
+        return rc;
+    }
     MDB_cursor *cur;
     int mrc = mdb_cursor_open(txn, db->dbi_points, &cur);
     if (mrc) return db_lmdb_fail(err, mrc, "opening a cursor");
@@ -442,6 +510,8 @@ static int modify_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
     if (x->op == DB_OP_SET_PAYLOAD || x->op == DB_OP_OVERWRITE_PAYLOAD)
         if ((rc = parse_payload(db, x->payload_json ? x->payload_json : "{}", "payload", &arg, err))) return rc;
     uint64_t seq = s.last_seq + 1;
+    db_fx_log_begin(db, &x->log, c.id, seq);
+    int log_pl = x->log.active && x->op != DB_OP_DELETE_VECTORS;
     idlist l = {0};
     rc = select_ids(db, txn, &c, x, &l, err);
     for (size_t i = 0; i < l.n && rc == VT_OK; i++) {
@@ -452,7 +522,12 @@ static int modify_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
         }
         if (x->op == DB_OP_DELETE) {
             rc = del_point(db, txn, &c, &s, &l.v[i], &p, err);
+            if (rc == VT_OK && log_pl) db_fx_log_add(&x->log, &l.v[i], p.payload, p.payload_len, NULL, 0);
         } else {
+            char *old_pl = NULL; /* a copy: modify_one replaces p.payload */
+            size_t old_len = p.payload_len;
+            if (log_pl && !(old_pl = vt_malloc(old_len + 1))) x->log.failed = 1;
+            if (old_pl) memcpy(old_pl, p.payload, old_len);
             db_point old = p; /* only its slots are read by put_point */
             uint32_t old_slots[VT_MAX_NAMED_VECTORS], old_n = p.n_vecs;
             for (uint32_t k = 0; k < old_n; k++) old_slots[k] = p.vecs[k].slot;
@@ -463,6 +538,8 @@ static int modify_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
                 p.version = seq;
                 rc = put_point(db, txn, &c, &s, &l.v[i], &old, &p, err);
             }
+            if (rc == VT_OK && old_pl) db_fx_log_add(&x->log, &l.v[i], old_pl, old_len, p.payload, p.payload_len);
+            vt_free(old_pl);
         }
         db_point_clear(&p);
     }
@@ -477,6 +554,8 @@ static int modify_fn(vt_db *db, MDB_txn *txn, void *vctx, vt_error *err) {
     return rc;
 }
 
+static void modify_post(vt_db *db, void *vctx) { db_fx_log_apply(db, &((modify_ctx *)vctx)->log); }
+
 static int run_modify(vt_db *db, modify_ctx *x, uint64_t *op_id, vt_error *err) {
     if (!x->sel) return vt_fail(err, VT_EINVAL, "no point selector given");
     if (x->sel->n_ids && !x->sel->ids) return vt_fail(err, VT_EINVAL, "selector ids is NULL");
@@ -484,7 +563,8 @@ static int run_modify(vt_db *db, modify_ctx *x, uint64_t *op_id, vt_error *err) 
     vt_json_init();
     int rc = VT_OK;
     if (!x->sel->n_ids && (rc = db_parse_filter(x->sel->filter_json, &x->filter, err))) return rc;
-    rc = db_write(db, modify_fn, x, err);
+    rc = db_write_post(db, modify_fn, modify_post, x, err);
+    db_fx_log_free(&x->log);
     flt_free(x->filter);
     if (rc == VT_OK && op_id) *op_id = x->seq;
     return rc;
@@ -492,19 +572,19 @@ static int run_modify(vt_db *db, modify_ctx *x, uint64_t *op_id, vt_error *err) 
 
 int vt_points_delete(vt_db *db, const char *collection, const vt_selector *sel, uint64_t *op_id,
                      vt_error *err) {
-    modify_ctx x = {collection, sel, DB_OP_DELETE, NULL, NULL, 0, NULL, 0};
+    modify_ctx x = {collection, sel, DB_OP_DELETE, NULL, NULL, 0, NULL, 0, {0}};
     return run_modify(db, &x, op_id, err);
 }
 
 int vt_payload_set(vt_db *db, const char *collection, const vt_selector *sel,
                    const char *payload_json, uint64_t *op_id, vt_error *err) {
-    modify_ctx x = {collection, sel, DB_OP_SET_PAYLOAD, payload_json, NULL, 0, NULL, 0};
+    modify_ctx x = {collection, sel, DB_OP_SET_PAYLOAD, payload_json, NULL, 0, NULL, 0, {0}};
     return run_modify(db, &x, op_id, err);
 }
 
 int vt_payload_overwrite(vt_db *db, const char *collection, const vt_selector *sel,
                          const char *payload_json, uint64_t *op_id, vt_error *err) {
-    modify_ctx x = {collection, sel, DB_OP_OVERWRITE_PAYLOAD, payload_json, NULL, 0, NULL, 0};
+    modify_ctx x = {collection, sel, DB_OP_OVERWRITE_PAYLOAD, payload_json, NULL, 0, NULL, 0, {0}};
     return run_modify(db, &x, op_id, err);
 }
 
@@ -512,18 +592,18 @@ int vt_payload_delete_keys(vt_db *db, const char *collection, const vt_selector 
                            const char *const *keys, size_t n_keys, uint64_t *op_id, vt_error *err) {
     for (size_t i = 0; i < n_keys; i++)
         if (keys && !keys[i]) return vt_fail(err, VT_EINVAL, "payload key %zu is NULL", i);
-    modify_ctx x = {collection, sel, DB_OP_DELETE_PAYLOAD, NULL, keys, n_keys, NULL, 0};
+    modify_ctx x = {collection, sel, DB_OP_DELETE_PAYLOAD, NULL, keys, n_keys, NULL, 0, {0}};
     return run_modify(db, &x, op_id, err);
 }
 
 int vt_payload_clear(vt_db *db, const char *collection, const vt_selector *sel, uint64_t *op_id,
                      vt_error *err) {
-    modify_ctx x = {collection, sel, DB_OP_CLEAR_PAYLOAD, NULL, NULL, 0, NULL, 0};
+    modify_ctx x = {collection, sel, DB_OP_CLEAR_PAYLOAD, NULL, NULL, 0, NULL, 0, {0}};
     return run_modify(db, &x, op_id, err);
 }
 
 int vt_vectors_delete(vt_db *db, const char *collection, const vt_selector *sel,
                       const char *const *names, size_t n_names, uint64_t *op_id, vt_error *err) {
-    modify_ctx x = {collection, sel, DB_OP_DELETE_VECTORS, NULL, names, n_names, NULL, 0};
+    modify_ctx x = {collection, sel, DB_OP_DELETE_VECTORS, NULL, names, n_names, NULL, 0, {0}};
     return run_modify(db, &x, op_id, err);
 }

@@ -5,9 +5,13 @@
  * Every read runs in one LMDB read transaction, so it sees one consistent state while writers
  * go on. Scroll walks the points db from the offset key (ids are keys, so id order is key
  * order: integers, then UUIDs); count without a filter reads the exact counter; with one it
- * scans. Search asks the derived index (index.c) first; when there is none (or the planner says
- * brute force: exact, a small collection, a selective filter), it scans every point that has the
- * vector, keeping the best limit + offset in a bounded heap, then reads those points again for
+ * scans. With field indexes that reflect the read's snapshot (begin_filtered, field_index.c), a
+ * filter is first answered by pidx_select: "sure" points need no payload read, "maybe" ones are
+ * checked on their payload, all others are skipped undecoded — count adds the sure ones, scroll
+ * tests bits while walking the keys (or reads just the selected ids when they are few), search
+ * scans only the selected points. Search asks the derived index (index.c) first; when there is
+ * none (or the planner says brute force: exact, a small collection, a selective filter), it scans
+ * every point that has the vector (or every selected one), keeping the best limit + offset in a bounded heap, then reads those points again for
  * what the caller wants back. Distances are "smaller is closer" inside (Cosine 1 - a·b on
  * normalised vectors, Dot -a·b, Euclid squared L2, Manhattan L1) and Qdrant's scores outside.
  */
@@ -18,6 +22,7 @@
 #include "base/alloc.h"
 #include "base/json.h"
 #include "db/filter.h"
+#include "db/payload_index.h"
 #include "db_int.h"
 
 /* ---- distances (scalar; the SIMD kernels are the index's) ---- */
@@ -164,6 +169,47 @@ static int begin_coll(vt_db *db, const char *name, MDB_txn **txn, db_coll *c, vt
     return rc;
 }
 
+/* begin_filtered: begin_coll, plus (when f is a real filter) the collection's field indexes
+ * read-locked into *fx if they reflect this snapshot exactly (else *fx = NULL: evaluate f on
+ * payloads). Indexes that are missing or stale are built first (outside the transaction), once;
+ * a failed build only means the payload path. Release: db_fx_release, then db_read_end. */
+static int begin_filtered(vt_db *db, const char *name, const flt_filter *f, MDB_txn **txn, db_coll *c,
+                          db_fx **fx, vt_error *err) {
+    *fx = NULL;
+    for (int attempt = 0;; attempt++) {
+        int rc = begin_coll(db, name, txn, c, err);
+        if (rc || !f || flt_is_empty(f)) return rc;
+        db_stats s;
+        if ((rc = db_stats_get(db, *txn, c->id, &s, err))) {
+            db_read_end(db, *txn);
+            *txn = NULL;
+            return rc;
+        }
+        int need = 0;
+        *fx = db_fx_acquire(db, c, s.last_seq, &need);
+        if (*fx || !need || attempt) return VT_OK;
+        db_read_end(db, *txn);
+        *txn = NULL;
+        vt_error berr = {0};
+        (void)db_fx_build(db, name, &berr);
+    }
+}
+
+/* sel_next: the next slot ≥ from set in sure or maybe; UINT32_MAX when none. */
+static uint32_t sel_next(const pidx_selection *sel, uint32_t from) {
+    if (from >= sel->n_bits) return UINT32_MAX;
+    uint32_t w = from >> 6;
+    uint64_t bits = (sel->sure[w] | sel->maybe[w]) & (~0ull << (from & 63));
+    for (;;) {
+        if (bits) {
+            uint32_t s = (w << 6) + (uint32_t)__builtin_ctzll(bits);
+            return s < sel->n_bits ? s : UINT32_MAX;
+        }
+        if (++w >= (sel->n_bits + 63) >> 6) return UINT32_MAX;
+        bits = sel->sure[w] | sel->maybe[w];
+    }
+}
+
 /* read_point: decodes id's record (VT_ENOTFOUND quietly). */
 static int read_point(vt_db *db, MDB_txn *txn, const db_coll *c, const vt_point_id *id, int vecs,
                       int payload, db_point *p, vt_error *err) {
@@ -262,17 +308,33 @@ int vt_points_count(vt_db *db, const char *collection, const char *filter_json, 
     if (rc) return rc;
     MDB_txn *txn;
     db_coll c;
-    if ((rc = begin_coll(db, collection, &txn, &c, err))) {
+    db_fx *fx;
+    if ((rc = begin_filtered(db, collection, f, &txn, &c, &fx, err))) {
         flt_free(f);
         return rc;
     }
     if (!f || flt_is_empty(f)) {
         db_stats s;
         if ((rc = db_stats_get(db, txn, c.id, &s, err)) == VT_OK) *count = s.points;
+    } else if (fx) { /* sure slots count as they are; only "maybe" ones read their payload */
+        pidx_selection sel;
+        if ((rc = db_fx_select(fx, f, &sel, err)) == VT_OK) {
+            uint64_t n = sel.n_sure;
+            for (uint32_t sl = 0; sel.n_maybe && rc == VT_OK && (sl = sel_next(&sel, sl)) != UINT32_MAX; sl++) {
+                const vt_point_id *id = db_fx_id(fx, sl);
+                if (!id || !pidx_sel_maybe(&sel, sl)) continue;
+                int m = db_point_matches_at(db, txn, &c, f, id);
+                if (m < 0) rc = vt_fail(err, m, "%s: evaluating the filter", c.name);
+                else n += (uint64_t)m;
+            }
+            if (rc == VT_OK) *count = n;
+            pidx_selection_free(&sel);
+        }
     } else {
         count_ctx x = {&c, f, 0, err};
         if ((rc = scan(db, txn, &c, NULL, count_one, &x, err)) == VT_OK) *count = x.n;
     }
+    db_fx_release(db, fx);
     db_read_end(db, txn);
     flt_free(f);
     return rc;
@@ -295,6 +357,8 @@ typedef struct scroll_ctx {
     size_t limit;
     vt_result *r;
     vt_error *err;
+    const db_fx *fx;            /* field indexes (NULL: evaluate f on every payload) */
+    const pidx_selection *sel;  /* f's selection when fx */
     /* order_by */
     struct ob { double key; vt_point_id id; } *ob;
     size_t n_ob, cap_ob;
@@ -325,10 +389,15 @@ static int payload_number(const char *payload, size_t len, const char *key, doub
 
 static int scroll_one(void *user, const vt_point_id *id, const MDB_val *v) {
     scroll_ctx *x = user;
+    int sure = 0;
+    if (x->fx) { /* points the indexes rule out are not even decoded */
+        uint32_t sl;
+        if (!db_fx_slot(x->fx, id, &sl) || (!(sure = pidx_sel_sure(x->sel, sl)) && !pidx_sel_maybe(x->sel, sl))) return 0;
+    }
     db_point p;
     int rc = db_point_decode(v, x->c, x->req->with_vectors && !x->req->order_by, 1, &p, x->err);
     if (rc) return rc;
-    int m = db_point_matches(x->f, x->c, id, &p);
+    int m = sure ? 1 : db_point_matches(x->f, x->c, id, &p);
     if (m < 0) {
         db_point_clear(&p);
         return vt_fail(x->err, m, "%s: evaluating the filter", x->c->name);
@@ -361,6 +430,35 @@ static int scroll_one(void *user, const vt_point_id *id, const MDB_val *v) {
     return rc;
 }
 
+static int id_cmp_q(const void *a, const void *b) { return db_point_id_cmp(a, b); }
+
+/* scroll_sparse: a scroll page from a small selection: its ids from the offset on, sorted, read
+ * one by one (instead of walking every point key). */
+static int scroll_sparse(vt_db *db, MDB_txn *txn, scroll_ctx *x) {
+    size_t n = 0, cap = (size_t)(x->sel->n_sure + x->sel->n_maybe);
+    vt_point_id *ids = vt_malloc((cap ? cap : 1) * sizeof *ids);
+    if (!ids) return vt_fail(x->err, VT_ENOMEM, "scroll: out of memory");
+    for (uint32_t sl = 0; n < cap && (sl = sel_next(x->sel, sl)) != UINT32_MAX; sl++) {
+        const vt_point_id *id = db_fx_id(x->fx, sl);
+        if (id && (!x->req->offset || db_point_id_cmp(id, x->req->offset) >= 0)) ids[n++] = *id;
+    }
+    qsort(ids, n, sizeof *ids, id_cmp_q);
+    int rc = VT_OK;
+    for (size_t i = 0; i < n && rc == VT_OK; i++) {
+        uint8_t key[DB_KEY_MAX];
+        MDB_val k = {db_point_key(x->c->id, &ids[i], key), key}, v;
+        int mrc = mdb_get(txn, db->dbi_points, &k, &v);
+        if (mrc == MDB_NOTFOUND) continue;
+        if (mrc) {
+            rc = db_lmdb_fail(x->err, mrc, "reading a point");
+            break;
+        }
+        rc = scroll_one(x, &ids[i], &v);
+    }
+    vt_free(ids);
+    return rc < 0 ? rc : VT_OK;
+}
+
 static int ob_asc(const void *a, const void *b) {
     const struct ob *x = a, *y = b;
     if (x->key != y->key) return x->key < y->key ? -1 : 1;
@@ -385,7 +483,8 @@ int vt_points_scroll(vt_db *db, const char *collection, const vt_scroll_req *req
     if (rc) return rc;
     MDB_txn *txn;
     db_coll c;
-    if ((rc = begin_coll(db, collection, &txn, &c, err))) {
+    db_fx *fx;
+    if ((rc = begin_filtered(db, collection, f, &txn, &c, &fx, err))) {
         flt_free(f);
         return rc;
     }
@@ -396,7 +495,18 @@ int vt_points_scroll(vt_db *db, const char *collection, const vt_scroll_req *req
     x.req = req;
     x.limit = req->limit ? req->limit : 10;
     x.err = err;
-    if ((rc = db_result_new(&x.r, err)) == VT_OK) rc = scan(db, txn, &c, req->offset, scroll_one, &x, err);
+    pidx_selection sel;
+    memset(&sel, 0, sizeof sel);
+    if (fx && (rc = db_fx_select(fx, f, &sel, err)) == VT_OK) {
+        x.fx = fx;
+        x.sel = &sel;
+    }
+    if (rc == VT_OK && (rc = db_result_new(&x.r, err)) == VT_OK) {
+        if (x.fx && !req->order_by && (sel.n_sure + sel.n_maybe) * 8 < pidx_n_live(db_fx_set(fx)))
+            rc = scroll_sparse(db, txn, &x);
+        else
+            rc = scan(db, txn, &c, req->offset, scroll_one, &x, err);
+    }
     if (rc == VT_OK && req->order_by) {
         qsort(x.ob, x.n_ob, sizeof *x.ob, req->order_desc ? ob_desc : ob_asc);
         for (size_t i = 0; i < x.n_ob && i < x.limit && rc == VT_OK; i++) {
@@ -407,6 +517,8 @@ int vt_points_scroll(vt_db *db, const char *collection, const vt_scroll_req *req
             db_point_clear(&p);
         }
     }
+    pidx_selection_free(&sel);
+    db_fx_release(db, fx);
     db_read_end(db, txn);
     vt_free(x.ob);
     flt_free(f);
@@ -496,12 +608,33 @@ static int search_one(void *user, const vt_point_id *id, const MDB_val *v) {
     return rc;
 }
 
+/* search_sel: the exact scan of a filtered search over the points the field indexes select
+ * (sure ones need no payload read). */
+static int search_sel(vt_db *db, MDB_txn *txn, const db_fx *fx, const pidx_selection *sel, search_ctx *x) {
+    int rc = VT_OK;
+    for (uint32_t sl = 0; rc == VT_OK && (sl = sel_next(sel, sl)) != UINT32_MAX; sl++) {
+        const vt_point_id *id = db_fx_id(fx, sl);
+        if (!id) continue;
+        int maybe = pidx_sel_maybe(sel, sl);
+        uint8_t key[DB_KEY_MAX];
+        MDB_val k = {db_point_key(x->c->id, id, key), key}, v;
+        int mrc = mdb_get(txn, db->dbi_points, &k, &v);
+        if (mrc == MDB_NOTFOUND) continue;
+        if (mrc) return db_lmdb_fail(x->err, mrc, "reading a point");
+        const flt_filter *f = x->f;
+        if (!maybe) x->f = NULL; /* sure: no payload read, no check */
+        rc = search_one(x, id, &v);
+        x->f = f;
+    }
+    return rc;
+}
+
 /* db_index_search: asks the derived index (index.c). Returns VT_OK with *used = 1 and the
  * candidates in cands (best first, *n_out of at most k), or *used = 0 when the caller should
- * scan. */
+ * scan. fx/sel: the field indexes and f's selection (NULL: none). */
 int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const float *q,
-                    const flt_filter *f, size_t k, uint32_t ef, int exact, cand *cands,
-                    size_t *n_out, int *used, vt_error *err);
+                    const flt_filter *f, const db_fx *fx, const pidx_selection *sel, size_t k,
+                    uint32_t ef, int exact, cand *cands, size_t *n_out, int *used, vt_error *err);
 
 int vt_points_search(vt_db *db, const char *collection, const vt_search_req *req,
                      vt_result **out, vt_error *err) {
@@ -520,10 +653,13 @@ int vt_points_search(vt_db *db, const char *collection, const vt_search_req *req
     }
     MDB_txn *txn;
     db_coll c;
-    if ((rc = begin_coll(db, collection, &txn, &c, err))) {
+    db_fx *fx;
+    if ((rc = begin_filtered(db, collection, f, &txn, &c, &fx, err))) {
         flt_free(f);
         return rc;
     }
+    pidx_selection sel;
+    memset(&sel, 0, sizeof sel);
     float *q = NULL;
     cand *heap = NULL;
     vt_result *r = NULL;
@@ -553,10 +689,12 @@ int vt_points_search(vt_db *db, const char *collection, const vt_search_req *req
     if (c.vecs[slot].distance == VT_DISTANCE_COSINE) db_normalize(q, req->dim);
     size_t n = 0;
     int used = 0;
-    rc = db_index_search(db, txn, &c, slot, q, f, k, req->hnsw_ef, req->exact, heap, &n, &used, err);
+    if (fx && (rc = db_fx_select(fx, f, &sel, err))) goto done;
+    rc = db_index_search(db, txn, &c, slot, q, f, fx, fx ? &sel : NULL, k, req->hnsw_ef, req->exact, heap, &n,
+                         &used, err);
     if (rc == VT_OK && !used) {
         search_ctx x = {&c, f, slot, q, heap, 0, k, err};
-        rc = scan(db, txn, &c, NULL, search_one, &x, err);
+        rc = fx ? search_sel(db, txn, fx, &sel, &x) : scan(db, txn, &c, NULL, search_one, &x, err);
         n = x.n;
         qsort(heap, n, sizeof *heap, cand_cmp);
     }
@@ -580,6 +718,8 @@ int vt_points_search(vt_db *db, const char *collection, const vt_search_req *req
         db_point_clear(&p);
     }
 done:
+    pidx_selection_free(&sel);
+    db_fx_release(db, fx);
     db_read_end(db, txn);
     flt_free(f);
     vt_free(q);

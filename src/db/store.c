@@ -25,6 +25,12 @@
  *   16      …     per vector: u16 name_len, name, u32 size, u8 distance, u8 quant_int8,
  *                 u8 quant_always_ram, u8 0, f32 quant_quantile, u32 m, u32 ef_construct,
  *                 u32 full_scan_threshold
+ *   …       …     optional field-index section (absent in records written before field indexes;
+ *                 then there are none): u32 n fields (1..1024), per field: u8 type (pidx_type:
+ *                 1 keyword, 2 integer, 3 float, 4 bool, 5 uuid, 6 datetime, 7 text), u8 0,
+ *                 u16 key_len (1..1020), key bytes (the key path as given). Decoders keep it as
+ *                 opaque bytes (db_coll.fx_rec) and every rewrite of the record carries it over;
+ *                 field_index.c reads it.
  *
  * Point record (points):
  *   0       8     u64 version (the op seq that last changed the point)
@@ -221,7 +227,7 @@ corrupt:
 /* ---- config records ---- */
 
 int db_coll_encode(const db_coll *c, uint8_t **out, size_t *len, vt_error *err) {
-    size_t n = 16;
+    size_t n = 16 + (c->fx_rec ? c->fx_len : 0);
     for (uint32_t i = 0; i < c->n_vecs; i++) n += 2 + strlen(c->vecs[i].name) + 24;
     uint8_t *b = vt_malloc(n);
     if (!b) return vt_fail(err, VT_ENOMEM, "collection %s: out of memory", c->name);
@@ -246,6 +252,7 @@ int db_coll_encode(const db_coll *c, uint8_t **out, size_t *len, vt_error *err) 
         put_u32(b + o + 20, v->full_scan_threshold);
         o += 24;
     }
+    if (c->fx_rec && c->fx_len) memcpy(b + o, c->fx_rec, c->fx_len);
     *out = b;
     *len = n;
     return VT_OK;
@@ -281,7 +288,21 @@ int db_coll_decode(const MDB_val *v, const char *name, size_t name_len, db_coll 
         q += 24;
         if (x->size < 1 || x->size > VT_MAX_DIM || x->distance > VT_DISTANCE_MANHATTAN) goto corrupt;
     }
-    if (q != end) goto corrupt;
+    if (q != end) { /* the field-index section: checked here, decoded by db_fdefs_decode */
+        if (end - q < 4) goto corrupt;
+        uint32_t nf = get_u32(q);
+        const uint8_t *f = q + 4;
+        if (nf < 1 || nf > DB_MAX_FIELDS) goto corrupt;
+        for (uint32_t i = 0; i < nf; i++) {
+            if (end - f < 4) goto corrupt;
+            size_t kl = get_u16(f + 2);
+            if (f[0] < 1 || f[0] > 7 || kl < 1 || kl > DB_FIELD_KEY_MAX || (size_t)(end - f) < 4 + kl) goto corrupt;
+            f += 4 + kl;
+        }
+        if (f != end) goto corrupt;
+        c->fx_rec = q;
+        c->fx_len = (uint32_t)(end - q);
+    }
     return VT_OK;
 corrupt:
     return vt_fail(err, VT_ECORRUPT, "collection %s: malformed config record", c->name);
@@ -368,7 +389,10 @@ static int grow_map(vt_db *db, vt_error *err) {
 }
 
 int db_write(vt_db *db, db_write_fn fn, void *ctx, vt_error *err) {
-    pthread_mutex_lock(&db->write_mu);
+    return db_write_post(db, fn, NULL, ctx, err);
+}
+
+int db_write_locked(vt_db *db, db_write_fn fn, void *ctx, vt_error *err) {
     int rc;
     for (int attempt = 0;; attempt++) {
         if (db->panic) {
@@ -412,6 +436,14 @@ int db_write(vt_db *db, db_write_fn fn, void *ctx, vt_error *err) {
         }
         if ((rc = grow_map(db, err)) != VT_OK) break;
     }
+    return rc;
+}
+
+int db_write_post(vt_db *db, db_write_fn fn, db_post_fn post, void *ctx, vt_error *err) {
+    pthread_mutex_lock(&db->write_mu);
+    int rc = db_write_locked(db, fn, ctx, err);
+    if (rc == VT_OK && post) post(db, ctx);
+    if (rc == VT_OK) db_index_after_write(db);
     pthread_mutex_unlock(&db->write_mu);
     return rc;
 }
@@ -480,6 +512,7 @@ int vt_db_open(const char *dir, const vt_db_opts *opts, vt_db **out, vt_error *e
     pthread_rwlock_init(&db->map_mu, NULL);
     pthread_mutex_init(&db->ix_mu, NULL);
     pthread_mutex_init(&db->ix_pool_mu, NULL);
+    pthread_mutex_init(&db->fx_mu, NULL);
     if (!(db->dir = vt_strdup(dir))) {
         rc = vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
         goto fail;
@@ -518,8 +551,10 @@ fail:
 void vt_db_close(vt_db *db) {
     if (!db) return;
     db_index_close(db); /* saves the indexes (they read nothing from LMDB now) */
+    db_fx_close(db);
     if (db->env) mdb_env_close(db->env);
     pthread_mutex_destroy(&db->ix_pool_mu);
+    pthread_mutex_destroy(&db->fx_mu);
     pthread_mutex_destroy(&db->ix_mu);
     pthread_rwlock_destroy(&db->map_mu);
     pthread_mutex_destroy(&db->write_mu);

@@ -40,7 +40,10 @@ hnsw_params hnsw_params_default(void) {
     p.ef_construct = 100; /* Qdrant's default */
     p.seed = 42;
     p.quant = HNSW_QUANT_NONE;
-    p.quantile = 0.99f;   /* Qdrant's usual setting: clips 1 % of the values, halves the step on Gaussian data */
+    p.quantile = 1.0f;    /* Qdrant's default (quantile unset: the whole range). 0.99 halves the step on
+                           * Gaussian data but clips 1 % of the values, ~5 per 512-d vector, and those
+                           * errors dominate: on 200k × 512 aniso (rescoring the beam) recall@10 at ef 64
+                           * was 0.950 with 0.99, 0.962 with 1.0 and 0.961 with 0.999, float32 0.960 */
     p.max_slots = HNSW_MAX_SLOTS;
     return p;
 }
@@ -170,6 +173,7 @@ void hnsw_free(hnsw *h) {
         vt_free(s->res);
         vt_free(s->batch);
         vt_free(s->sel);
+        vt_free(s->links);
         vt_free(s->wq);
         vt_free(s->qt);
         vt_free(s->qf);
@@ -185,6 +189,22 @@ void hnsw_free(hnsw *h) {
 }
 
 hnsw_params hnsw_params_get(const hnsw *h) { return h->p; }
+
+/* advise_huge: asks for transparent huge pages on the page-aligned inside of [p, p + len) (where
+ * the system leaves THP to madvise, as Debian does). A search touches ~1,500 nodes scattered over
+ * the array, nearly each on its own 4 KB page: a TLB miss and a page walk per node on top of the
+ * cache misses; with 2 MB pages the array's translations fit the TLB. Advice only: ignored when
+ * THP is off or the block is small. */
+static void advise_huge(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+    if (len < ((size_t)4 << 20)) return;
+    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, hi = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
 
 int hnsw_reserve(hnsw *h, uint32_t need, vt_error *err) {
     if (need <= h->capacity) return VT_OK;
@@ -219,6 +239,8 @@ int hnsw_reserve(hnsw *h, uint32_t need, vt_error *err) {
             return vt_fail(err, VT_EIO, "%s: cannot grow the vectors file: %s", h->path_copy, strerror(errno));
         }
     }
+    advise_huge(nodes, (size_t)cap * h->stride);
+    if (fvec) advise_huge(fvec, (size_t)cap * h->dim * sizeof(float));
     /* the new parts: zeroed nodes (meta 0: unused), dead bits set */
     memset(nodes + old * h->stride, 0, ((size_t)cap - old) * h->stride);
     memset(labels + old, 0, ((size_t)cap - old) * sizeof *labels);
@@ -281,6 +303,7 @@ static void scratch_destroy(const hnsw *h, hnsw_scratch *s) {
     vt_free(s->res);
     vt_free(s->batch);
     vt_free(s->sel);
+    vt_free(s->links);
     vt_free(s->wq);
     vt_free(s->qt);
     vt_free(s->qf);
@@ -293,7 +316,7 @@ hnsw_scratch *hnsw_scratch_get(const hnsw *h, int ef) {
     uint32_t words = (h->capacity + 63) / 64 + 1;
     uint32_t cand_cap = (uint32_t)(2 * ef + 2 * h->m0 + 16); /* see the eviction in hnsw_search.c */
     uint32_t res_cap = (uint32_t)ef + 2;
-    uint32_t sel_cap = (uint32_t)(ef > h->m0 ? ef : h->m0) + 2;
+    uint32_t sel_cap = (uint32_t)(ef > h->m0 ? ef : h->m0) + 2 + HNSW_INFLIGHT_MAX; /* + an insert's in-flight candidates */
     uint32_t batch_cap = 2 * (uint32_t)h->m0 + 2;
     pthread_mutex_lock(&hm->scratch_mu);
     hnsw_scratch *s = hm->scratch_free;
@@ -321,6 +344,7 @@ hnsw_scratch *hnsw_scratch_get(const hnsw *h, int ef) {
     s->res = vt_malloc((size_t)res_cap * sizeof *s->res);
     s->batch = vt_malloc((size_t)batch_cap * sizeof *s->batch);
     s->sel = vt_malloc((size_t)sel_cap * sizeof *s->sel);
+    s->links = vt_malloc((size_t)(HNSW_MAX_LEVEL + 1) * (size_t)h->m * sizeof *s->links);
     s->qf = vt_malloc((size_t)h->dim * sizeof(float) + 64);
     int need_t = h->is_q8 && h->metric == DIST_MANHATTAN;
     if (h->is_q8) s->wq = vt_malloc((size_t)h->dim * sizeof(int16_t));
@@ -329,10 +353,11 @@ hnsw_scratch *hnsw_scratch_get(const hnsw *h, int ef) {
     s->qq.t = s->qt;
     s->query = h->is_q8 ? (const void *)&s->qq : (const void *)s->qf;
     s->bytes = sizeof *s + (size_t)words * 12 + (size_t)cand_cap * 8 + (size_t)res_cap * 8 +
-               (size_t)batch_cap * 4 + (size_t)sel_cap * 8 + (size_t)h->dim * 4 +
+               (size_t)batch_cap * 4 + (size_t)sel_cap * 8 + (size_t)(HNSW_MAX_LEVEL + 1) * (size_t)h->m * 8 +
+               (size_t)h->dim * 4 +
                (h->is_q8 ? (size_t)h->dim * 2 : 0) + (need_t ? (size_t)h->dim * 4 : 0) + 10 * 64;
     atomic_fetch_add(&hm->scratch_bytes, s->bytes);
-    if (!s->visited || !s->touched || !s->cand || !s->res || !s->batch || !s->sel || !s->qf ||
+    if (!s->visited || !s->touched || !s->cand || !s->res || !s->batch || !s->sel || !s->links || !s->qf ||
         (h->is_q8 && !s->wq) || (need_t && !s->qt)) {
         scratch_destroy(h, s);
         return NULL;

@@ -33,8 +33,8 @@
  *
  * Quantisation (quant = HNSW_QUANT_INT8): each vector is also stored as int8 codes (scalar
  * quantisation, the value range clipped to `quantile` of the values, see quant.h); the graph is
- * built and searched on the codes, and the best ceil(k · oversample) candidates are rescored with
- * exact float32 distances. The float32 vectors then leave the hot path: with `vectors_path` they
+ * built and searched on the codes (a beam of at least ceil(k · oversample)), and every candidate of
+ * the final beam is rescored with exact float32 distances. The float32 vectors then leave the hot path: with `vectors_path` they
  * live in a file that is memory-mapped (the page cache holds them, not the index's RAM).
  *
  * Thread safety. Readers — hnsw_search, hnsw_search_slots, hnsw_stats_get, hnsw_slot_info,
@@ -83,7 +83,7 @@ typedef struct hnsw_params {
     int ef_construct;         /* Qdrant's ef_construct: beam width while inserting, ≥ m; default 100 */
     uint64_t seed;            /* seeds the level draws (a node's level is a hash of seed and slot) */
     int quant;                /* enum hnsw_quant; default HNSW_QUANT_NONE */
-    float quantile;           /* int8: clip the value range to this quantile, (0.5, 1]; default 0.99 (Qdrant's) */
+    float quantile;           /* int8: clip the value range to this quantile, (0.5, 1]; default 1 (Qdrant's: the whole range) */
     const char *vectors_path; /* int8 only: keep the float32 vectors in this file, memory-mapped (created or
                                  truncated by hnsw_new / hnsw_load; the caller removes it after hnsw_free);
                                  NULL keeps them in RAM. Copied; the caller's string may go away */
@@ -92,7 +92,7 @@ typedef struct hnsw_params {
 } hnsw_params;
 
 /* hnsw_params_default: dim 0 (must be set), cosine, m 16, ef_construct 100, seed 42, no
- * quantisation, quantile 0.99, vectors in RAM, capacity 0, max_slots HNSW_MAX_SLOTS. */
+ * quantisation, quantile 1, vectors in RAM, capacity 0, max_slots HNSW_MAX_SLOTS. */
 hnsw_params hnsw_params_default(void);
 
 /* hnsw_new: an empty index with parameters *p (copied). VT_EINVAL names the bad field; VT_EIO
@@ -177,7 +177,7 @@ typedef struct hnsw_search_params {
     int ef;                    /* Qdrant's hnsw_ef: beam width on layer 0; max(ef, k) is used; ≤ HNSW_MAX_EF */
     int exact;                 /* Qdrant's exact: 1 = scan every (allowed) live vector with float32 distances */
     const hnsw_filter *filter; /* NULL = all live vectors */
-    float oversample;          /* int8: rescore the best ceil(k · oversample) candidates; 1 .. 100, default 4 */
+    float oversample;          /* int8: the beam holds at least ceil(k · oversample) candidates, all rescored; 1 .. 100, default 4 */
     int rescore;               /* int8: 1 (default) = rescore with float32; 0 = return the int8 distances */
 } hnsw_search_params;
 

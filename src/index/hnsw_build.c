@@ -19,6 +19,22 @@
  * node whose level exceeds it; that node holds entry_mu until it is linked, so two nodes never
  * both believe they are the top. A node is written, then made returnable (its dead bit cleared),
  * then linked, so a search that reaches it finds a complete vector.
+ *
+ * Linking a node is three steps: choose its links on every level (layer searches, heuristic),
+ * write them all, and only then add the back-links. Two things a serial build never sees would
+ * otherwise strand nodes (unreachable from the entry point; test_hnsw_parallel.c found it in
+ * ~1 build in 3 of 50–500 vectors, and db/index.c seeded its builds serially because of it):
+ *   - Nodes inserted at the same time do not see each other: neither is linked yet. Two close
+ *     ones then each link only to a common neighbour X, and X's pruning (the heuristic: the one
+ *     is closer to the other than to X) keeps one and drops the other's only in-link — a serial
+ *     build would have linked the later to the earlier. So each worker announces the slot it is
+ *     linking (batch_ctx.inflight) and every insert takes the announced slots as candidates
+ *     too; the announcements are sequentially consistent, so of two overlapping inserts at least
+ *     one sees the other.
+ *   - A node reachable (through a back-link on an upper level, or as an announced candidate)
+ *     before its own lists were written got links appended by others, which writing its lists
+ *     then overwrote. Now the lists are written before any back-link, and merged (set_own_links)
+ *     with what announced-candidate links arrived meanwhile.
  */
 #include <math.h>
 #include <string.h>
@@ -98,6 +114,50 @@ static void add_link(hnsw *h, uint32_t nb, uint32_t slot, float d, int l) {
     hnsw_unlock(h, nb);
 }
 
+/* set_own_links: writes the links c[0 .. n) chosen for the new node slot on level l, keeping
+ * any that workers inserting beside it appended meanwhile (they found it in flight, see
+ * batch_task); when both do not fit, the heuristic picks among them. */
+static void set_own_links(hnsw *h, uint32_t slot, int l, const hnsw_cand *c, int n) {
+    hnsw_cand m[3 * HNSW_MAX_M + 1];
+    int maxl = hnsw_max_links(h, l), k = 0;
+    hnsw_lock(h, slot);
+    uint32_t *list = hnsw_list(h, slot, l);
+    uint32_t cnt = list[0];
+    if (cnt > (uint32_t)maxl) cnt = (uint32_t)maxl;
+    for (int i = 0; i < n; i++) m[k++] = c[i];
+    for (uint32_t i = 0; i < cnt; i++) {
+        uint32_t x = list[1 + i];
+        int dup = 0;
+        for (int j = 0; j < n && !dup; j++) dup = c[j].slot == x;
+        if (!dup) m[k++] = (hnsw_cand){hnsw_ndist(h, slot, x), x};
+    }
+    if (k > maxl) {
+        sort_cands(m, k);
+        k = hnsw_select(h, m, k, maxl);
+    }
+    for (int i = 0; i < k; i++) __atomic_store_n(&list[1 + i], m[i].slot, __ATOMIC_RELAXED);
+    __atomic_store_n(&list[0], (uint32_t)k, __ATOMIC_RELEASE);
+    hnsw_unlock(h, slot);
+}
+
+/* add_inflight: appends to sc->sel[0 .. n) the nodes other workers were inserting when slot's
+ * insert began (sc->inflight), those of level ≥ l not there already, and re-sorts; returns the
+ * new count. */
+static int add_inflight(const hnsw *h, hnsw_scratch *sc, const void *q, int n, int l) {
+    int added = 0;
+    for (uint32_t i = 0; i < sc->n_inflight; i++) {
+        uint32_t x = sc->inflight[i];
+        if (hnsw_level_of(h, x) < l) continue;
+        int dup = 0;
+        for (int j = 0; j < n && !dup; j++) dup = sc->sel[j].slot == x;
+        if (dup) continue;
+        sc->sel[n++] = (hnsw_cand){hnsw_vdist(h, q, hnsw_node(h, x)), x};
+        added = 1;
+    }
+    if (added) sort_cands(sc->sel, n);
+    return n;
+}
+
 void hnsw_link_node(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
     int level = hnsw_level_of(h, slot), hold = 0;
     const void *q = sc->query;
@@ -114,10 +174,14 @@ void hnsw_link_node(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
         else pthread_mutex_unlock(&h->entry_mu);
     }
     uint32_t ep = (uint32_t)e;
-    int top = (int)(e >> 32);
+    int top = (int)(e >> 32), low = level < top ? level : top;
     float ep_d = hnsw_vdist(h, q, hnsw_node(h, ep));
     hnsw_greedy(h, q, &ep, &ep_d, top, level);
-    for (int l = level < top ? level : top; l >= 0; l--) {
+    /* 1: choose the links of every level. The graph does not show the nodes being inserted
+     * beside this one, so those are candidates too (batch_task): of two close nodes inserted at
+     * once, each may otherwise link only to a common neighbour, whose pruning then keeps one of
+     * them and strands the other. */
+    for (int l = low; l >= 0; l--) {
         hnsw_search_layer(h, sc, q, ep, ep_d, l, h->p.ef_construct, NULL, 0, slot);
         hnsw_res_sort(sc);
         int n = (int)sc->n_res;
@@ -126,9 +190,18 @@ void hnsw_link_node(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
             ep = sc->sel[0].slot;
             ep_d = sc->sel[0].d;
         }
+        n = add_inflight(h, sc, q, n, l);
         int k = hnsw_select(h, sc->sel, n, h->m);
-        hnsw_set_links(h, slot, l, sc->sel, k);
-        for (int i = 0; i < k; i++) add_link(h, sc->sel[i].slot, slot, sc->sel[i].d, l);
+        memcpy(sc->links + (size_t)l * (size_t)h->m, sc->sel, (size_t)k * sizeof *sc->sel);
+        sc->n_links[l] = (uint8_t)k;
+    }
+    /* 2: write them all, 3: only then link back (top level first), so that whoever reaches slot
+     * through the graph finds its lists complete and appends to them rather than having its link
+     * overwritten */
+    for (int l = low; l >= 0; l--) set_own_links(h, slot, l, sc->links + (size_t)l * (size_t)h->m, sc->n_links[l]);
+    for (int l = low; l >= 0; l--) {
+        const hnsw_cand *c = sc->links + (size_t)l * (size_t)h->m;
+        for (int i = 0; i < sc->n_links[l]; i++) add_link(h, c[i].slot, slot, c[i].d, l);
     }
     if (hold) {
         atomic_store(&h->entry, ((uint64_t)level << 32) | slot);
@@ -143,8 +216,14 @@ typedef struct batch_ctx {
     const float *vecs;       /* n × dim */
     const uint32_t *slots;   /* the slot of each row */
     hnsw_scratch **scratch;  /* one per worker */
+    _Atomic uint32_t *inflight; /* per worker: the slot it is linking, UINT32_MAX when none */
+    int n_workers;
 } batch_ctx;
 
+/* batch_task: writes and links rows [task · BATCH_ROWS, …). A row is announced in inflight[worker]
+ * from when its vector is written until it is linked; its insert begins by reading the others'
+ * announcements (sequentially consistent, so of two inserts that overlap in time at least one
+ * sees the other) and takes them as candidate neighbours (hnsw_link_node). */
 static void batch_task(void *p, int task, int worker) {
     batch_ctx *b = p;
     hnsw *h = b->h;
@@ -156,8 +235,18 @@ static void batch_task(void *p, int task, int worker) {
         hnsw_encode_node(h, slot, sc->qf);
         hnsw_set_dead(h, slot, 0);
         atomic_fetch_add(&h->n_live, 1);
+        sc->n_inflight = 0;
+        if (b->n_workers > 1) {
+            atomic_store(&b->inflight[worker], slot);
+            for (int w = 0; w < b->n_workers && sc->n_inflight < HNSW_INFLIGHT_MAX; w++) {
+                uint32_t x = w == worker ? UINT32_MAX : atomic_load(&b->inflight[w]);
+                if (x != UINT32_MAX) sc->inflight[sc->n_inflight++] = x;
+            }
+        }
         hnsw_link_node(h, sc, slot);
+        if (b->n_workers > 1) atomic_store(&b->inflight[worker], UINT32_MAX);
     }
+    sc->n_inflight = 0;
 }
 
 /* QUANT_RETRAIN_ROWS: an int8 index trained on fewer vectors than this retrains (and re-encodes
@@ -244,7 +333,8 @@ int hnsw_insert_locked(hnsw *h, vt_pool *pool, size_t n, const uint64_t *labels,
     uint32_t *slots = vt_malloc(n * sizeof *slots);
     uint32_t **blocks = vt_calloc(n, sizeof *blocks);
     hnsw_scratch **scratch = vt_calloc((size_t)n_workers, sizeof *scratch);
-    if (!slots || !blocks || !scratch) {
+    _Atomic uint32_t *inflight = vt_malloc((size_t)n_workers * sizeof *inflight);
+    if (!slots || !blocks || !scratch || !inflight) {
         rc = vt_fail(err, VT_ENOMEM, "hnsw: out of memory inserting %zu vectors", n);
         goto fail;
     }
@@ -275,10 +365,13 @@ int hnsw_insert_locked(hnsw *h, vt_pool *pool, size_t n, const uint64_t *labels,
         __atomic_store_n(&hdr[0], (uint32_t)hnsw_draw_level(h, s) | HNSW_META_USED, __ATOMIC_RELEASE);
     }
     if (n_slots + fresh > n_slots) atomic_store(&h->n_slots, (uint32_t)(n_slots + fresh));
-    batch_ctx b = {h, n, vecs, slots, scratch};
-    vt_pool_run(n_workers > 1 && n > 1 ? pool : NULL, (int)((n + BATCH_ROWS - 1) / BATCH_ROWS), batch_task, &b);
+    int par = n_workers > 1 && n > 1;
+    for (int w = 0; w < n_workers; w++) atomic_init(&inflight[w], UINT32_MAX);
+    batch_ctx b = {h, n, vecs, slots, scratch, inflight, par ? n_workers : 1};
+    vt_pool_run(par ? pool : NULL, (int)((n + BATCH_ROWS - 1) / BATCH_ROWS), batch_task, &b);
     if (slots_out) memcpy(slots_out, slots, n * sizeof *slots);
     for (int w = 0; w < n_workers; w++) hnsw_scratch_put(h, scratch[w]);
+    vt_free(inflight);
     vt_free(scratch);
     vt_free(blocks);
     vt_free(slots);
@@ -289,6 +382,7 @@ fail:
     if (blocks)
         for (size_t i = 0; i < n; i++)
             if (blocks[i]) hnsw_upper_free(h, blocks[i], hnsw_draw_level(h, slots[i]));
+    vt_free(inflight);
     vt_free(scratch);
     vt_free(blocks);
     vt_free(slots);

@@ -30,6 +30,7 @@
 #define VT_INDEX_HNSW_INT_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@
 #define HNSW_META_USED 0x100u  /* the slot holds a vector (live or deleted) */
 #define HNSW_META_DELETED 0x200u
 #define HNSW_ENTRY_NONE UINT64_MAX
+#define HNSW_INFLIGHT_MAX 64   /* extra candidates of a parallel insert (one per other worker, capped) */
 #define HNSW_NODE_ALIGN 64     /* a cache line: nodes start on one, the vector load is aligned */
 
 /* A candidate: a slot and its distance to the query. */
@@ -66,6 +68,10 @@ typedef struct hnsw_scratch {
     uint32_t batch_cap;        /* m0 + 1 entries, then m0 + 1 more for the two-hop bridges */
     hnsw_cand *sel;            /* neighbour selection: candidates, then the chosen */
     uint32_t sel_cap;
+    hnsw_cand *links;          /* an insert's chosen links: m per level 0 .. HNSW_MAX_LEVEL */
+    uint8_t n_links[HNSW_MAX_LEVEL + 1]; /* how many on each level (≤ m ≤ HNSW_MAX_M) */
+    uint32_t inflight[HNSW_INFLIGHT_MAX]; /* an insert's extra candidates: slots other workers were linking */
+    uint32_t n_inflight;
     const void *query;         /* the prepared query hnsw_vdist takes: qf (float32) or &qq (int8) */
     float *qf;                 /* the query as float32 (normalised for cosine), dim floats */
     quant_query qq;            /* int8: the query's weights (wq) and constants */
@@ -139,10 +145,18 @@ static inline void hnsw_set_dead(hnsw *h, uint32_t s, int dead) {
     if (dead) atomic_fetch_or_explicit(&h->dead[s >> 6], bit, memory_order_release);
     else atomic_fetch_and_explicit(&h->dead[s >> 6], ~bit, memory_order_release);
 }
+/* hnsw_lock: a node's spinlock, held for a few hundred ns (a list update, at most one pruning).
+ * Past HNSW_SPINS pauses the holder is likely preempted (more threads than cores: a loaded
+ * machine, or a pool larger than it), so the waiter yields instead of burning its time slice. */
+#define HNSW_SPINS 512
 static inline void hnsw_lock(hnsw *h, uint32_t s) {
     uint32_t *lk = hnsw_hdr(h, s) + 1;
+    unsigned spins = 0;
     while (__atomic_exchange_n(lk, 1u, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(lk, __ATOMIC_RELAXED)) __builtin_ia32_pause();
+        while (__atomic_load_n(lk, __ATOMIC_RELAXED)) {
+            if (++spins < HNSW_SPINS) __builtin_ia32_pause();
+            else sched_yield();
+        }
 }
 static inline void hnsw_unlock(hnsw *h, uint32_t s) { __atomic_store_n(hnsw_hdr(h, s) + 1, 0u, __ATOMIC_RELEASE); }
 /* hnsw_float_vec: the float32 vector of s (the node itself for float32 indexes). */

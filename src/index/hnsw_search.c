@@ -30,8 +30,9 @@
  * the allowed points is cheaper anyway, and hnsw_plan_exact picks it when the caller gives
  * n_allowed.
  *
- * int8 indexes search the codes (4× less memory traffic, VNNI kernels), then rescore the best
- * ceil(k · oversample) candidates with float32 distances on the float vectors (RAM or mapped).
+ * int8 indexes search the codes (4× less memory traffic, VNNI kernels) with a beam of at least
+ * ceil(k · oversample), then rescore every candidate of the final beam with float32 distances on
+ * the float vectors (RAM or mapped).
  */
 #include <math.h>
 #include <string.h>
@@ -390,8 +391,11 @@ int hnsw_search(const hnsw *h, const float *query, const hnsw_search_params *sp,
     hnsw_search_layer(h, sc, sc->query, ep, ep_d, 0, beam_ef, f, f != NULL && !plain, UINT32_MAX);
     if (h->is_q8 && sp->rescore) {
         hnsw_res_sort(sc);
-        uint32_t r = (uint32_t)ceil((double)sp->k * (double)sp->oversample);
-        if (r > sc->n_res) r = sc->n_res;
+        /* every candidate of the final beam (at least ceil(k · oversample) of them, beam()):
+         * the int8 order is least sure just where the beam ends, and rescoring the whole beam
+         * rather than the best 4k gained 0.008 recall@10 at ef 64 on 200k × 512 aniso for ~10 %
+         * of the search's time (ef float32 reads against ~25 · ef int8 ones) */
+        uint32_t r = sc->n_res;
         for (uint32_t i = 0; i < r; i++) {
             uint32_t s = sc->res[i].slot;
             __builtin_prefetch(hnsw_float_vec(h, s), 0, 1);

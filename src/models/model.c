@@ -220,6 +220,35 @@ int vt_preprocess_file(const vt_model *m, const char *path, float *out, vt_error
     return rc;
 }
 
+int vt_preprocess_encoded(const vt_model *m, const uint8_t *data, size_t len, const char *name, float *out,
+                          vt_error *err) {
+    if (!vt_model_has_image(m)) return no_images(m, err);
+    img_decode_opts o = img_decode_opts_default();
+    o.apply_exif = m->opts.apply_exif;
+    o.max_pixels = m->opts.max_pixels;
+    img_u8 rgb;
+    int rc = img_decode_mem(data, len, name, &o, &rgb, err);
+    if (rc) return rc;
+    rc = preprocess_rgb(m, &rgb, out, err);
+    img_free(&rgb);
+    return rc;
+}
+
+int vt_embed_pixels(vt_model *m, const float *pixels, size_t n, float *out, vt_error *err) {
+    if (!vt_model_has_image(m)) return no_images(m, err);
+    int dim = vt_model_dim(m), rc = VT_OK;
+    size_t S = (size_t)vt_model_image_size(m);
+    pthread_mutex_lock(&m->lock);
+    for (size_t first = 0; first < n && rc == VT_OK; first += IMAGE_CHUNK) {
+        size_t cn = n - first < IMAGE_CHUNK ? n - first : IMAGE_CHUNK;
+        rc = m->fam->embed_pixels(m->impl, m->pool, (int)cn, pixels + first * 3 * S * S, out + first * (size_t)dim,
+                                  err);
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (rc == VT_OK && m->opts.normalize) normalize_rows(out, n, dim);
+    return rc;
+}
+
 /* One round of parallel preprocessing: task i fills pixels[i] from files[i] or images[i]. */
 typedef struct {
     const vt_model *m;

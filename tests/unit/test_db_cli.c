@@ -175,6 +175,35 @@ static void test_db_cli(void) {
     out = run("frobnicate --collection c", 1, &st);
     ASSERT_EQ(st, 2);
     free(out);
+    /* field indexes: create, listed by info with counts, used by count, delete */
+    j = run_json("index --collection c --field kind --type keyword", &st);
+    ASSERT_EQ(st, 0);
+    ASSERT_TRUE(json_is_true(json_object_get(j, "result")));
+    json_decref(j);
+    j = run_json("info --collection c", &st);
+    ASSERT_EQ(st, 0);
+    json_t *ps = json_object_get(json_object_get(j, "payload_schema"), "kind");
+    ASSERT_STR_EQ(json_string_value(json_object_get(ps, "data_type")), "keyword");
+    json_int_t with_kind = json_integer_value(json_object_get(ps, "points"));
+    json_decref(j);
+    j = run_json("count --collection c --filter '{\"must\":[{\"key\":\"kind\",\"match\":{\"any\":[\"a\",\"b\"]}}]}'", &st);
+    ASSERT_EQ(json_integer_value(json_object_get(j, "count")), with_kind);
+    ASSERT_TRUE(with_kind > 0);
+    json_decref(j);
+    out = run("index --collection c --field kind --type geo", 1, &st);
+    ASSERT_EQ(st, 1);
+    ASSERT_STR_CONTAINS(out, "geo");
+    free(out);
+    j = run_json("index --collection c --field kind --delete", &st);
+    ASSERT_EQ(st, 0);
+    json_decref(j);
+    out = run("index --collection c --field kind --delete", 1, &st);
+    ASSERT_EQ(st, 1);
+    ASSERT_STR_CONTAINS(out, "no field index on \"kind\"");
+    free(out);
+    out = run("index --collection c --field kind", 1, &st);
+    ASSERT_EQ(st, 2);
+    free(out);
     snprintf(cmdbuf, sizeof cmdbuf, "rm -rf %s %s %s %s-lock", dir, path, snap, snap);
     ASSERT_EQ(system(cmdbuf), 0);
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -474,6 +475,77 @@ static void test_oplog_truncated_at_close(void) {
     rm_dir();
 }
 
+/* oplog_range_child: oplog_range run in a child process (LMDB forbids a second handle on an open
+ * environment in one process); 0 when it found exactly want_n records starting at want_lo. */
+static int oplog_range_child(uint64_t want_n, uint64_t want_lo) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        uint64_t n, lo;
+        int rc = oplog_range(&n, &lo);
+        _exit(rc == 0 && n == want_n && (n == 0 || lo == want_lo) ? 0 : 1);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_oplog_truncated_while_running(void) {
+    vt_db *db = open_db(fresh_dir("trunclive"), 0);
+    ASSERT_TRUE(db);
+    ASSERT_EQ(make_coll(db, VT_DISTANCE_COSINE), VT_OK);
+    for (int i = 0; i < 4; i++) ASSERT_EQ(upsert_range(db, (uint64_t)i * 500, 500, 20 + (uint64_t)i), VT_OK);
+    ASSERT_TRUE(recall(db, NULL, NULL) >= 0.95); /* builds and saves: covers ops 1..4 */
+    ASSERT_EQ(oplog_range_child(4, 1), 0);      /* nothing written since the save */
+    ASSERT_EQ(upsert_range(db, 2000, 100, 30), VT_OK); /* op 5; then 1..4 go */
+    ASSERT_EQ(oplog_range_child(1, 5), 0);
+    ASSERT_TRUE(recall(db, NULL, NULL) >= 0.95); /* caught up from record 5 */
+    ASSERT_EQ(info0(db).indexed_count, 2100);
+    vt_db_close(db);
+    db = open_db(g_dir, 0);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(recall(db, NULL, NULL) >= 0.95);
+    ASSERT_STR_EQ(info0(db).index_state, "loaded");
+    ASSERT_EQ(info0(db).indexed_count, 2100);
+    vt_db_close(db);
+    rm_dir();
+}
+
+/* rounds of 20 % deletes and re-inserts: the background repair (vacuum, compaction) keeps recall
+ * and memory from decaying */
+static void test_deletes_repaired(void) {
+    vt_db *db = open_db(fresh_dir("repair"), 0);
+    ASSERT_TRUE(db);
+    ASSERT_EQ(make_coll(db, VT_DISTANCE_COSINE), VT_OK);
+    ASSERT_EQ(upsert_range(db, 0, N, 1), VT_OK);
+    ASSERT_TRUE(recall(db, NULL, NULL) >= 0.95);
+    uint64_t mem0 = info0(db).memory_bytes;
+    enum { CUT = N / 5 };
+    vt_point_id *ids = malloc(CUT * sizeof *ids);
+    for (int round = 0; round < 8; round++) {
+        uint64_t first = (uint64_t)(round * 7 % 5) * CUT; /* a different fifth each round */
+        for (int i = 0; i < CUT; i++) ids[i] = (vt_point_id){0, first + (uint64_t)i, {0}};
+        vt_selector sel = {ids, CUT, NULL};
+        vt_error err = {0};
+        ASSERT_EQ(vt_points_delete(db, "c", &sel, NULL, &err), VT_OK);
+        double r = recall(db, NULL, NULL); /* catch-up: 20 % tombstones, then the repair */
+        ASSERT_TRUE(r >= 0.95);
+        ASSERT_EQ(upsert_range(db, first, CUT, 100 + (uint64_t)round), VT_OK);
+        r = recall(db, NULL, NULL);
+        ASSERT_TRUE(r >= 0.95);
+        ASSERT_EQ(info0(db).indexed_count, N);
+    }
+    free(ids);
+    uint64_t mem1 = info0(db).memory_bytes;
+    if (mem1 > mem0 + mem0 / 4) fprintf(stderr, "memory %llu -> %llu\n", (unsigned long long)mem0, (unsigned long long)mem1);
+    ASSERT_TRUE(mem1 <= mem0 + mem0 / 4);
+    ASSERT_STR_EQ(info0(db).index_state, "built"); /* repaired in place, never rebuilt */
+    ASSERT_EQ(info0(db).index_builds, 1);
+    ASSERT_TRUE(info0(db).index_vacuums >= 4);
+    vt_db_close(db);
+    rm_dir();
+}
+
 static void test_int8_quantised(void) {
     vt_db *db = open_db(fresh_dir("int8"), 0);
     ASSERT_TRUE(db);
@@ -487,11 +559,19 @@ static void test_int8_quantised(void) {
     ASSERT_EQ(upsert_range(db, 0, N, 12), VT_OK);
     ASSERT_TRUE(recall(db, NULL, NULL) >= 0.95); /* rescored with float32 */
     ASSERT_STR_EQ(info0(db).index_state, "built");
+    /* the float32 vectors live in a mapped file, not in the index's RAM */
+    char f32[400];
+    snprintf(f32, sizeof f32, "%s/index/1-0.f32", g_dir);
+    ASSERT_EQ(access(f32, F_OK), 0);
     vt_db_close(db);
     db = open_db(g_dir, 0);
     ASSERT_TRUE(db);
     ASSERT_TRUE(recall(db, "{\"must\":[{\"key\":\"g\",\"range\":{\"lt\":10}}]}", NULL) >= 0.95);
     ASSERT_STR_EQ(info0(db).index_state, "loaded");
+    ASSERT_EQ(access(f32, F_OK), 0);
+    int existed = 0;
+    ASSERT_EQ(vt_collection_delete(db, "c", &existed, &err), VT_OK);
+    ASSERT_TRUE(access(f32, F_OK) != 0); /* removed with the index files */
     vt_db_close(db);
     rm_dir();
 }
@@ -584,6 +664,8 @@ int main(void) {
     RUN(test_delete_collection_forgets);
     RUN(test_concurrent_search_and_writes);
     RUN(test_oplog_truncated_at_close);
+    RUN(test_oplog_truncated_while_running);
+    RUN(test_deletes_repaired);
     RUN(test_int8_quantised);
     RUN(test_alloc_failures);
     TEST_END();
