@@ -14,7 +14,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libutf8proc libjpeg libpng libwebp jansson zlib lmdb
+PKGS    := libutf8proc libjpeg libpng libwebp jansson zlib lmdb libmicrohttpd libcurl tesseract lept cairo fontconfig
 OPT     ?= -O2
 WERROR  ?= -Werror
 CFLAGS  ?=
@@ -27,7 +27,7 @@ AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma -mf16c
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 
 LIB_SRC  := $(sort $(wildcard src/base/*.c src/tensor/*.c src/text/*.c src/image/*.c src/models/*.c \
-                             src/index/*.c src/db/*.c src/query/*.c))
+                             src/index/*.c src/db/*.c src/query/*.c src/pipeline/*.c src/eval/*.c src/server/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/golden/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -68,7 +68,17 @@ $(BUILD)/tests/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libvitrine.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $< tests/fuzz/replay.c $(BUILD)/libvitrine.a $(LDLIBS)
 
-test: $(BUILD)/vitrine $(TEST_BIN) $(REPLAY_BIN)
+# The server's end-to-end suite (node + the official Qdrant JS client), run as one test binary.
+$(BUILD)/tests/server/e2e: tests/server/run.sh
+	@mkdir -p $(dir $@)
+	cp $< $@ && chmod +x $@
+
+# The web console's suite (headless Chromium + playwright-core), likewise.
+$(BUILD)/tests/server/console: tests/server/console.sh
+	@mkdir -p $(dir $@)
+	cp $< $@ && chmod +x $@
+
+test: $(BUILD)/vitrine $(TEST_BIN) $(REPLAY_BIN) $(BUILD)/tests/server/e2e $(BUILD)/tests/server/console
 	@BUILD=$(BUILD) sh tests/run.sh
 
 asan:

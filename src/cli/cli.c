@@ -43,30 +43,38 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
-const char *cli_default_model(void) {
-    static char path[PATH_MAX + 64];
+/* find_beside_exe: dir_rel (e.g. "models/fashion-clip") in the folder of this executable or one
+ * of the two above it (build/vitrine, build/asan/vitrine), checked by its file probe; the path
+ * into out (cap bytes) and 1, or 0. */
+static int find_beside_exe(const char *dir_rel, const char *probe, char *out, size_t cap) {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            /* build/vitrine (or build/asan/vitrine): look upwards for models/fashion-clip */
-            for (int up = 0; up < 3; up++) {
-                snprintf(path, sizeof path, "%s/models/fashion-clip/config.json", exe);
-                if (access(path, R_OK) == 0) {
-                    snprintf(path, sizeof path, "%s/models/fashion-clip", exe);
-                    return path;
-                }
-                slash = strrchr(exe, '/');
-                if (!slash) break;
-                *slash = '\0';
-            }
+    if (n <= 0) return 0;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    for (int up = 0; slash && up < 3; up++) {
+        *slash = '\0';
+        snprintf(out, cap, "%s/%s/%s", exe, dir_rel, probe);
+        if (access(out, R_OK) == 0) {
+            snprintf(out, cap, "%s/%s", exe, dir_rel);
+            return 1;
         }
+        slash = strrchr(exe, '/');
     }
+    return 0;
+}
+
+const char *cli_default_model(void) {
+    static char path[PATH_MAX + 64];
+    if (find_beside_exe("models/fashion-clip", "config.json", path, sizeof path)) return path;
     const char *env = getenv("VITRINE_MODEL");
     return env && *env ? env : "models/fashion-clip";
+}
+
+const char *cli_default_web_root(void) {
+    static char path[PATH_MAX + 64];
+    if (find_beside_exe("web", "index.html", path, sizeof path)) return path;
+    return access("web/index.html", R_OK) == 0 ? "web" : NULL;
 }
 
 vt_model *cli_open_model(const char *dir, const vt_model_opts *opts) {

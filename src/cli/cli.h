@@ -18,8 +18,20 @@ int cmd_preprocess(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int bench_index(int argc, char **argv); /* `vitrine bench index` (cmd_bench_index.c) */
+int bench_ingest(int argc, char **argv); /* `vitrine bench ingest` (cmd_bench_ingest.c) */
+
+/* demo_export: writes the first `limit` Fashion-MNIST images (test split first; 0 = all) from
+ * dataset_dir as PNG files under dir/images with dir/manifest.jsonl, captions as the demo makes
+ * them (cmd_demo.c). Returns 0, or 1 after printing an error. */
+int demo_export(const char *model_dir, const char *dataset_dir, int limit, const char *dir, int quiet);
 int cmd_demo(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* cli_flag_value: if argv[*i] is flag, returns its value argv[*i+1] and advances *i; prints a
  * usage error and exits 2 when the value is missing. Returns NULL when argv[*i] is not flag. */
@@ -38,6 +50,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* cli_default_model: the shipped model folder (models/fashion-clip beside the build folder of
  * this executable, else $VITRINE_MODEL, else "models/fashion-clip"). Static storage. */
 const char *cli_default_model(void);
+
+/* cli_default_web_root: the console's folder web/ found as cli_default_model finds the model
+ * (beside the executable's build folder), else "web" in the working directory, else NULL. */
+const char *cli_default_web_root(void);
 
 /* cli_open_model: opens dir with opts, printing the error and returning NULL on failure. */
 vt_model *cli_open_model(const char *dir, const vt_model_opts *opts);

@@ -1,0 +1,279 @@
+/*
+ * test_server.c — the server's pieces without sockets: path normalisation, the route table,
+ * API-key checks (constant-time comparison, bearer form, read-only key), the nesting check,
+ * base64, and whole requests through srv_dispatch against a database in a temporary folder —
+ * envelopes, Qdrant's status codes and messages, point id and vector conversions. The HTTP
+ * layer itself (bodies, size limit, shutdown) is covered end to end by tests/server/e2e.mjs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/json.h"
+#include "server/server_int.h"
+#include "test.h"
+
+static srv_ctx g_ctx;
+static srv_req g_req;
+static char g_dir[256];
+
+/* run: one request through the router; returns the request (valid until the next run). */
+static srv_req *run(const char *method, const char *path, const char *body) {
+    srv_req_fini(&g_req);
+    srv_req_init(&g_req, &g_ctx, method, path);
+    char *q = strchr(path, '?');
+    static char qbuf[256];
+    if (q) {
+        snprintf(qbuf, sizeof qbuf, "%s", q + 1);
+        char *eq = strchr(qbuf, '=');
+        g_req.query_keys[0] = qbuf;
+        g_req.query_vals[0] = eq ? eq + 1 : NULL;
+        if (eq) *eq = '\0';
+        g_req.n_query = 1;
+    }
+    g_req.body = body ? body : "";
+    g_req.body_len = body ? strlen(body) : 0;
+    srv_dispatch(&g_req);
+    return &g_req;
+}
+
+/* body_text: the response body as JSON text (static buffer). */
+static const char *body_text(srv_req *r) {
+    static char buf[8192];
+    json_t *e = srv_envelope(r, 0.0);
+    if (!e) return r->text ? r->text : "";
+    char *s = srv_dumps(e, NULL);
+    json_decref(e);
+    snprintf(buf, sizeof buf, "%s", s ? s : "");
+    vt_free(s);
+    return buf;
+}
+
+static void test_normalize_path(void) {
+    char out[64];
+    static const struct { const char *in, *want; } cases[] = {
+        {"/", "/"}, {"//", "/"}, {"/collections/", "/collections"},
+        {"//collections//a///points/search/", "/collections/a/points/search"},
+        {"collections", "/collections"}, {"/a?b=c", "/a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ASSERT_EQ(srv_normalize_path(cases[i].in, out, sizeof out), 0);
+        ASSERT_STR_EQ(out, cases[i].want);
+    }
+    char small[4];
+    ASSERT_EQ(srv_normalize_path("/abcdef", small, sizeof small), -1);
+}
+
+static void test_const_eq_and_auth(void) {
+    ASSERT_TRUE(srv_const_eq("secret", "secret"));
+    ASSERT_TRUE(!srv_const_eq("secret", "secreT"));
+    ASSERT_TRUE(!srv_const_eq("secret", "secret2"));
+    ASSERT_TRUE(!srv_const_eq("", "x"));
+    ASSERT_TRUE(srv_const_eq("", ""));
+    srv_ctx c = {0};
+    const char *why;
+    ASSERT_EQ(srv_auth_check(&c, NULL, NULL, &why), SRV_ACCESS_MANAGE);
+    c.api_key = "k1";
+    c.ro_key = "r1";
+    ASSERT_EQ(srv_auth_check(&c, NULL, NULL, &why), SRV_ACCESS_DENIED);
+    ASSERT_STR_EQ(why, "Must provide an API key or an Authorization bearer token");
+    ASSERT_EQ(srv_auth_check(&c, "k2", NULL, &why), SRV_ACCESS_DENIED);
+    ASSERT_STR_EQ(why, "Invalid API key or JWT");
+    ASSERT_EQ(srv_auth_check(&c, "k1", NULL, &why), SRV_ACCESS_MANAGE);
+    ASSERT_EQ(srv_auth_check(&c, "r1", NULL, &why), SRV_ACCESS_READ);
+    ASSERT_EQ(srv_auth_check(&c, NULL, "Bearer k1", &why), SRV_ACCESS_MANAGE);
+    ASSERT_EQ(srv_auth_check(&c, NULL, "bearer r1", &why), SRV_ACCESS_READ);
+    ASSERT_EQ(srv_auth_check(&c, NULL, "Basic k1", &why), SRV_ACCESS_DENIED);
+}
+
+static void test_json_depth(void) {
+    ASSERT_TRUE(srv_json_depth_ok("{\"a\":[[1]]}", 11, 3));
+    ASSERT_TRUE(!srv_json_depth_ok("{\"a\":[[1]]}", 11, 2));
+    ASSERT_TRUE(srv_json_depth_ok("\"[[[[[[\"", 8, 1));        /* brackets inside a string */
+    ASSERT_TRUE(srv_json_depth_ok("\"\\\"[[[[\"", 9, 0));     /* an escaped quote */
+    ASSERT_TRUE(!srv_json_depth_ok("[[[[[[[[", 8, 7));
+}
+
+static void test_base64(void) {
+    uint8_t *out;
+    size_t n;
+    ASSERT_EQ(srv_base64_decode("aGVsbG8=", 8, &out, &n), 0);
+    ASSERT_EQ(n, 5);
+    ASSERT_TRUE(memcmp(out, "hello", 5) == 0);
+    vt_free(out);
+    ASSERT_EQ(srv_base64_decode("aGVs\nbG8", 8, &out, &n), 0); /* no padding, a newline */
+    ASSERT_EQ(n, 5);
+    vt_free(out);
+    ASSERT_EQ(srv_base64_decode("-_8", 3, &out, &n), 0); /* URL-safe alphabet */
+    ASSERT_EQ(n, 2);
+    ASSERT_EQ(out[0], 0xfb);
+    ASSERT_EQ(out[1], 0xff);
+    vt_free(out);
+    ASSERT_EQ(srv_base64_decode("a$bc", 4, &out, &n), -1);
+    ASSERT_EQ(srv_base64_decode("a", 1, &out, &n), -1);
+    ASSERT_EQ(srv_base64_decode("ab=c", 4, &out, &n), -1);
+}
+
+static void test_routing_and_envelopes(void) {
+    srv_req *r = run("GET", "/", NULL);
+    ASSERT_EQ(r->status, 200);
+    ASSERT_EQ(r->kind, SRV_REPLY_JSON);
+    ASSERT_STR_CONTAINS(body_text(r), "\"version\":\"1.19.0\"");
+    r = run("GET", "/healthz", NULL);
+    ASSERT_EQ(r->kind, SRV_REPLY_TEXT);
+    ASSERT_STR_EQ(r->text, "healthz check passed");
+    r = run("GET", "/nothing/here", NULL);
+    ASSERT_EQ(r->status, 404);
+    r = run("DELETE", "/collections/a/points/scroll", NULL);
+    ASSERT_EQ(r->status, 405);
+    r = run("GET", "/collections/../x", NULL);
+    ASSERT_EQ(r->status, 400);
+    r = run("GET", "/collections", NULL);
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_EQ(body_text(r), "{\"result\":{\"collections\":[]},\"status\":\"ok\",\"time\":0.0}");
+    r = run("GET", "/collections/missing", NULL);
+    ASSERT_EQ(r->status, 404);
+    ASSERT_STR_EQ(body_text(r), "{\"status\":{\"error\":\"Not found: Collection `missing` doesn't exist!\"},\"time\":0.0}");
+    ASSERT_STR_EQ(srv_route_name(r->route), "GET /collections/{}");
+    char longpath[400] = "/collections/";
+    memset(longpath + 13, 'a', 300);
+    longpath[313] = '\0';
+    r = run("GET", longpath, NULL);
+    ASSERT_EQ(r->status, 422);
+    ASSERT_STR_CONTAINS(r->error, "Validation error in path parameters");
+    r = run("GET", "/collections/\xff\xfe", NULL);
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "not valid UTF-8");
+    /* a parse error quoting invalid UTF-8 still makes a valid envelope */
+    r = run("POST", "/collections/c/points/count", "{\"filter\": \xdc\x8c}");
+    ASSERT_EQ(r->status, 400);
+    json_t *e = srv_envelope(r, 0.0);
+    ASSERT_TRUE(e != NULL);
+    json_decref(e);
+    ASSERT_TRUE(srv_utf8_valid("h\xc3\xa9llo"));
+    ASSERT_TRUE(!srv_utf8_valid("\xc0\xaf"));       /* overlong '/' */
+    ASSERT_TRUE(!srv_utf8_valid("\xed\xa0\x80"));   /* a surrogate */
+}
+
+static void test_bodies(void) {
+    srv_req *r = run("PUT", "/collections/c", "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "Format error in JSON body: ");
+    r = run("PUT", "/collections/c", "{\"vectors\": {\"size\": 3, \"size\": 3, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 400);
+    r = run("PUT", "/collections/c", "[]");
+    ASSERT_EQ(r->status, 400);
+    r = run("PUT", "/collections/c", "{\"vectors\": {\"size\": 0, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 422);
+    ASSERT_STR_EQ(r->error, "Validation error in JSON body: [vectors.size: value 0 invalid, must be from 1 to 65536]");
+    r = run("PUT", "/collections/c", "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}, \"sparse_vectors\": {\"s\": {}}}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "sparse");
+    char deep[400];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    r = run("POST", "/collections/c/points/count", deep);
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "recursion limit");
+    g_req.content_type = NULL;
+}
+
+static void test_points_roundtrip(void) {
+    srv_req *r = run("PUT", "/collections/c", "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/c", "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 409);
+    r = run("PUT", "/collections/c/points?wait=true",
+            "{\"points\": [{\"id\": 1, \"vector\": [1, 0, 0], \"payload\": {\"a\": 1}},"
+            " {\"id\": \"00000000-0000-0000-0000-00000000000A\", \"vector\": [0, 2, 0]}]}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "\"status\":\"completed\"");
+    r = run("PUT", "/collections/c/points?wait=maybe", "{\"points\": []}");
+    ASSERT_EQ(r->status, 400);
+    r = run("PUT", "/collections/c/points", "{\"points\": [{\"id\": \"17\", \"vector\": [1, 0, 0]}]}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_EQ(r->error, "Wrong input: Can not recognize \"17\" as point id");
+    r = run("PUT", "/collections/c/points", "{\"points\": [{\"id\": 3, \"vector\": [1, 0]}]}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "dimension");
+    r = run("PUT", "/collections/c/points", "{\"points\": [{\"id\": 3, \"vector\": {\"text\": \"hi\"}}]}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "no model is loaded");
+    r = run("POST", "/collections/c/points/query", "{\"query\": [0, 1, 0], \"limit\": 1}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "{\"points\":[{\"id\":\"00000000-0000-0000-0000-00000000000a\",\"version\":1,\"score\":2.0}]}");
+    r = run("POST", "/collections/c/points/search", "{\"vector\": [1, 0, 0], \"limit\": 1, \"with_payload\": true}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "\"result\":[{\"id\":1,\"version\":1,\"score\":1.0,\"payload\":{\"a\":1}}]");
+    r = run("GET", "/collections/c/points/1", NULL);
+    ASSERT_STR_CONTAINS(body_text(r), "\"result\":{\"id\":1,\"payload\":{\"a\":1},\"vector\":[1.0,0.0,0.0]}");
+    r = run("GET", "/collections/c/points/2", NULL);
+    ASSERT_EQ(r->status, 404);
+    ASSERT_STR_EQ(r->error, "Not found: Point with id 2 does not exists!");
+    r = run("POST", "/collections/c/points/count", "{\"filter\": {\"must\": [{\"key\": \"a\", \"match\": {\"value\": 1}}]}}");
+    ASSERT_STR_CONTAINS(body_text(r), "{\"result\":{\"count\":1}");
+    r = run("POST", "/collections/c/points/count", "{\"filter\": 3}");
+    ASSERT_EQ(r->status, 400);
+    r = run("POST", "/collections/c/points/query", "{\"query\": {\"discover\": {}}}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "not supported yet");
+    r = run("DELETE", "/collections/c", NULL);
+    ASSERT_STR_CONTAINS(body_text(r), "\"result\":true");
+    r = run("DELETE", "/collections/c", NULL);
+    ASSERT_STR_CONTAINS(body_text(r), "\"result\":false");
+}
+
+static void test_read_only_key(void) {
+    g_ctx.api_key = "admin";
+    g_ctx.ro_key = "reader";
+    srv_req *r = run("GET", "/collections", NULL);
+    ASSERT_EQ(r->status, 401);
+    ASSERT_EQ(r->kind, SRV_REPLY_TEXT);
+    srv_req_fini(&g_req);
+    srv_req_init(&g_req, &g_ctx, "PUT", "/collections/x");
+    g_req.api_key_header = "reader";
+    g_req.body = "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}}";
+    g_req.body_len = strlen(g_req.body);
+    srv_dispatch(&g_req);
+    ASSERT_EQ(g_req.status, 403);
+    ASSERT_STR_EQ(g_req.error, "Forbidden: Global manage access is required");
+    srv_req_fini(&g_req);
+    srv_req_init(&g_req, &g_ctx, "GET", "/collections");
+    g_req.api_key_header = "reader";
+    srv_dispatch(&g_req);
+    ASSERT_EQ(g_req.status, 200);
+    r = run("GET", "/livez", NULL);
+    ASSERT_EQ(r->status, 200);
+    g_ctx.api_key = g_ctx.ro_key = NULL;
+}
+
+int main(void) {
+    vt_json_init();
+    snprintf(g_dir, sizeof g_dir, "/tmp/vt_test_server_%d", (int)getpid());
+    vt_db_opts o = vt_db_opts_default();
+    o.no_sync = 1;
+    vt_error err = {0};
+    if (vt_db_open(g_dir, &o, &g_ctx.db, &err) != VT_OK) {
+        printf("cannot open %s: %s\n0 passed, 1 failed\n", g_dir, err.message);
+        return 1;
+    }
+    g_ctx.data_dir = g_dir;
+    g_ctx.max_body = SRV_DEFAULT_MAX_BODY;
+    g_req.fd = -1;
+    RUN(test_normalize_path);
+    RUN(test_const_eq_and_auth);
+    RUN(test_json_depth);
+    RUN(test_base64);
+    RUN(test_routing_and_envelopes);
+    RUN(test_bodies);
+    RUN(test_points_roundtrip);
+    RUN(test_read_only_key);
+    srv_req_fini(&g_req);
+    vt_db_close(g_ctx.db);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+    TEST_END();
+}
