@@ -71,11 +71,33 @@ async function loadCollection() {
   using.replaceChildren();
   for (const v of state.vectors) using.append(new Option(v || "(default)", v));
   if (state.vectors.includes("image")) using.value = "image";
-  const parts = [info.points_count + " points", "status " + info.status];
-  if (info.indexed_vectors_count !== undefined) parts.push(info.indexed_vectors_count + " indexed vectors");
-  if (info.memory_bytes !== undefined) parts.push((info.memory_bytes / 1048576).toFixed(1) + " MB index memory");
+  const parts = [info.points_count + " points", state.vectors.length + " vectors (" + state.vectors.join(", ") + ")",
+                 "status " + info.status];
   if (info.payload_schema) parts.push(Object.keys(info.payload_schema).length + " payload indexes");
+  parts.push(...await indexStats(name));
   $("stats").textContent = parts.join(" · ");
+}
+
+/* indexStats: memory and HNSW state from /metrics (Qdrant's CollectionInfo has no such fields) */
+async function indexStats(name) {
+  try {
+    const res = await fetch("/metrics", { headers: state.key ? { "api-key": state.key } : {} });
+    if (!res.ok) return [];
+    const text = await res.text(), out = [];
+    for (const line of text.split("\n")) {
+      const m = line.match(/^collection_memory_bytes\{collection="(.*)"\} (\d+)/);
+      if (m && m[1] === name) out.push((Number(m[2]) / 1048576).toFixed(1) + " MB in RAM");
+    }
+    const idx = [];
+    for (const line of text.split("\n")) {
+      const m = line.match(/^collection_indexed_vectors\{collection="(.*)",vector="(.*)",state="(\w+)"\} (\d+)/);
+      if (m && m[1] === name) idx.push((m[2] || "default") + ": " + (m[3] === "none" ? "no index yet" : m[4] + " indexed (" + m[3] + ")"));
+    }
+    if (idx.length) out.push("HNSW " + idx.join(", "));
+    return out;
+  } catch (e) {
+    return [];
+  }
 }
 
 function filterFromForm() {

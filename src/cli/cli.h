@@ -19,6 +19,7 @@ int cmd_embed(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int bench_index(int argc, char **argv); /* `vitrine bench index` (cmd_bench_index.c) */
 int bench_ingest(int argc, char **argv); /* `vitrine bench ingest` (cmd_bench_ingest.c) */
+int bench_http(int argc, char **argv);   /* `vitrine bench http` (cmd_bench_http.c) */
 
 /* demo_export: writes the first `limit` Fashion-MNIST images (test split first; 0 = all) from
  * dataset_dir as PNG files under dir/images with dir/manifest.jsonl, captions as the demo makes

@@ -218,5 +218,6 @@ int cmd_bench(int argc, char **argv) {
     if (strcmp(argv[0], "embed") == 0) return bench_embed(argc - 1, argv + 1);
     if (strcmp(argv[0], "index") == 0) return bench_index(argc - 1, argv + 1);
     if (strcmp(argv[0], "ingest") == 0) return bench_ingest(argc - 1, argv + 1);
-    return cli_usage_error("bench", "unknown benchmark \"%s\" (embed, index, ingest)", argv[0]);
+    if (strcmp(argv[0], "http") == 0) return bench_http(argc - 1, argv + 1);
+    return cli_usage_error("bench", "unknown benchmark \"%s\" (embed, index, ingest, http)", argv[0]);
 }

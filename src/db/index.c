@@ -57,12 +57,15 @@
  * and reads the payload only for "maybe" points. (A bitset over graph slots built per query was
  * tried: the O(slots) pass cost more than the callback saves at 50k points.)
  *
- * Locks: db->ix_mu guards the entry list and reference counts; each entry's mu is held for the
- * whole of a search on it (catch-up, plan, traversal, mapping hits back), so searches of one
- * (collection, vector) serialise, and different ones run in parallel. db->ix_pool_mu guards the
- * build pool (one job at a time: a second concurrent build waits for it). Lock order: an entry's
- * mu, then ix_mu (ent_save) or ix_pool_mu (ent_build); nothing takes an entry's mu while holding
- * ix_mu (entries are pinned by refs under ix_mu, then locked after it is released).
+ * Locks: db->ix_mu guards the entry list and reference counts; each entry's rw is a read-write
+ * lock. A search whose snapshot the entry already covers (and whose pmap is current) holds it for
+ * reading for the whole search (plan, traversal, mapping hits back), so searches of one vector
+ * run in parallel; one that finds the entry behind takes it for writing to build, load or catch
+ * up (and repair, save, rebuild the pmap), then searches under the read lock, falling back to
+ * brute force if a newer writer moved the entry past its snapshot meanwhile. db->ix_pool_mu
+ * guards the build pool (one job at a time). Lock order: an entry's rw, then ix_mu (ent_save) or
+ * ix_pool_mu (ent_build); nothing takes an entry's rw while holding ix_mu (entries are pinned by
+ * refs under ix_mu, then locked after it is released).
  */
 #include <errno.h>
 #include <math.h>
@@ -93,7 +96,8 @@ typedef struct ix_ent {
     uint32_t vslot;         /* the named vector's number in the collection */
     int refs;               /* pins held by callers (ix_mu) */
     int dropped;            /* unlinked from the list: freed when refs drops to 0 */
-    pthread_mutex_t mu;     /* guards everything below */
+    pthread_rwlock_t rw;    /* guards everything below: read for a search on a current entry,
+                               write for building, catching up, repairing, saving */
     hnsw *h;                /* NULL: not built */
     int broken;             /* label collision: searches use brute force */
     uint64_t seq;           /* op-log sequence h covers */
@@ -245,7 +249,7 @@ static void ent_reset(ix_ent *e) {
 static void ent_free(ix_ent *e) {
     ent_reset(e);
     vt_free(e->scratch);
-    pthread_mutex_destroy(&e->mu);
+    pthread_rwlock_destroy(&e->rw);
     vt_free(e);
 }
 
@@ -268,7 +272,12 @@ static ix_ent *ent_get(vt_db *db, uint64_t coll_id, uint32_t vslot, int create) 
         e->coll_id = coll_id;
         e->vslot = vslot;
         e->state = "none";
-        pthread_mutex_init(&e->mu, NULL);
+        /* writers first: a catch-up must not starve behind a stream of searches */
+        pthread_rwlockattr_t attr;
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&e->rw, &attr);
+        pthread_rwlockattr_destroy(&attr);
         e->next = db->ix_list;
         db->ix_list = e;
     }
@@ -284,7 +293,7 @@ static void ent_put(vt_db *db, ix_ent *e) {
     if (gone) ent_free(e);
 }
 
-/* ent_save: writes e's file (caller holds e->mu). Failures are dropped: the file is derived. */
+/* ent_save: writes e's file (caller holds e->rw for writing). Failures are dropped: the file is derived. */
 static void ent_save(vt_db *db, ix_ent *e) {
     if (!e->h || e->broken || e->seq == e->saved_seq) return;
     pthread_mutex_lock(&db->ix_mu);
@@ -383,9 +392,9 @@ void db_index_after_write(vt_db *db) {
 
 void db_index_close(vt_db *db) {
     for (ix_ent *e = db->ix_list; e; e = e->next) {
-        pthread_mutex_lock(&e->mu);
+        pthread_rwlock_wrlock(&e->rw);
         ent_save(db, e);
-        pthread_mutex_unlock(&e->mu);
+        pthread_rwlock_unlock(&e->rw);
     }
     if (db->env)
         for (ix_ent *e = db->ix_list; e; e = e->next) {
@@ -474,7 +483,7 @@ static int read_vec(vt_db *db, MDB_txn *txn, const db_coll *c, uint32_t vslot,
     return VT_OK;
 }
 
-/* sync_point: makes the graph agree with point id's current state in txn (caller holds e->mu). */
+/* sync_point: makes the graph agree with point id's current state in txn (caller holds e->rw for writing). */
 static int sync_point(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e,
                       const vt_point_id *id, vt_error *err) {
     uint32_t dim = c->vecs[e->vslot].size;
@@ -525,7 +534,7 @@ static void decode_oplog_id(const uint8_t *p, vt_point_id *id) {
     }
 }
 
-/* ent_catch_up: replays the op-log records after e->seq up to last_seq (caller holds e->mu). */
+/* ent_catch_up: replays the op-log records after e->seq up to last_seq (caller holds e->rw for writing). */
 static int ent_catch_up(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint64_t last_seq,
                         vt_error *err) {
     if (e->seq >= last_seq) return VT_OK;
@@ -624,7 +633,7 @@ static int build_one(void *vctx, const vt_point_id *id, const float *vec) {
     return VT_OK;
 }
 
-/* ent_build: a new graph from every point of c in txn, covering last_seq (caller holds e->mu). */
+/* ent_build: a new graph from every point of c in txn, covering last_seq (caller holds e->rw for writing). */
 static int ent_build(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint64_t last_seq,
                      vt_error *err) {
     ent_reset(e);
@@ -739,7 +748,7 @@ static int ent_load(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint64
     return rc;
 }
 
-/* ent_repair: the background repair of deletes, at a safe point (caller holds e->mu, after a
+/* ent_repair: the background repair of deletes, at a safe point (caller holds e->rw for writing, after a
  * catch-up). Tombstones keep routing searches through dead nodes and hold memory: past
  * DB_INDEX_VACUUM_FRAC of the slots, hnsw_vacuum re-links around them and frees their slots
  * (later inserts reuse them; the label map and slot → id already forgot them at the delete); when
@@ -794,7 +803,12 @@ static void ent_repair(vt_db *db, ix_ent *e) {
     vt_free(remap);
 }
 
-/* ent_ready: e built or loaded and caught up to last_seq (caller holds e->mu). */
+/* ent_current: e can answer a search of the snapshot at last_seq as it is (read lock enough). */
+static int ent_current(const ix_ent *e, uint64_t last_seq) {
+    return e->h && !e->broken && e->seq == last_seq;
+}
+
+/* ent_ready: e built or loaded and caught up to last_seq (caller holds e->rw for writing). */
 static int ent_ready(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e, uint64_t last_seq,
                      vt_error *err) {
     if (!e->scratch && !(e->scratch = vt_malloc((size_t)c->vecs[e->vslot].size * 8)))
@@ -946,6 +960,12 @@ static plan_kind plan_indexed(const ix_ent *e, const db_vec_cfg *v, allow_ctx *a
 /* pmap_ready: e->pmap brought up to date with the graph's slot → id map and fx's id → slot map
  * (rebuilt only when either changed since: one hash lookup per graph slot); 0 on ENOMEM (the
  * callback then looks each id up). */
+/* pmap_current: e's pmap is built for its present slot → id map and fx's present slots. */
+static int pmap_current(const ix_ent *e, const db_fx *fx) {
+    return e->pmap && e->pmap_gen == e->gen && e->pmap_fx_gen == db_fx_gen(fx);
+}
+
+/* pmap_ready: rebuilds e's pmap when stale (caller holds e->rw for writing); 0 on ENOMEM. */
 static int pmap_ready(ix_ent *e, const db_fx *fx) {
     uint64_t fg = db_fx_gen(fx);
     if (e->pmap && e->pmap_gen == e->gen && e->pmap_fx_gen == fg) return 1;
@@ -1015,9 +1035,20 @@ int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const f
     ix_ent *e = ent_get(db, c->id, (uint32_t)slot, 1);
     if (!e) return vt_fail(err, VT_ENOMEM, "%s: out of memory", c->name);
     hnsw_hit *hits = NULL;
-    pthread_mutex_lock(&e->mu);
-    if ((rc = ent_ready(db, txn, c, e, s.last_seq, err))) goto done;
-    if (!e->h || e->broken || e->seq != s.last_seq) goto done; /* brute force in this snapshot */
+    /* Searches of a current entry share the read lock; one that finds it behind (or its pmap
+     * stale) takes the write lock to bring it up to date, then searches under the read lock. */
+    int want_pmap = f && fx;
+    pthread_rwlock_rdlock(&e->rw);
+    if (!ent_current(e, s.last_seq) || (want_pmap && !pmap_current(e, fx))) {
+        pthread_rwlock_unlock(&e->rw);
+        pthread_rwlock_wrlock(&e->rw);
+        rc = ent_ready(db, txn, c, e, s.last_seq, err);
+        if (!rc && want_pmap && ent_current(e, s.last_seq)) (void)pmap_ready(e, fx); /* ENOMEM: no cache */
+        pthread_rwlock_unlock(&e->rw);
+        pthread_rwlock_rdlock(&e->rw);
+        if (rc) goto done;
+    }
+    if (!ent_current(e, s.last_seq)) goto done; /* brute force in this snapshot */
     allow_ctx ax = {db, txn, c, f, e, f ? fx : NULL, sel, 0, NULL, 0};
     hnsw_filter hf = {NULL, 0, allow_slot, &ax, -1};
     int use_exact = 0;
@@ -1037,7 +1068,7 @@ int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const f
     /* Below full_scan_threshold the planner says exact; the graph's own cost model (tuned to its
      * kernels) may still find the filtered traversal cheaper for a count that large. */
     if (use_exact && hf.n_allowed >= 0 && !hnsw_plan_exact(e->h, &sp)) use_exact = 0;
-    if (f && ax.fx && !use_exact && pmap_ready(e, fx)) {
+    if (f && ax.fx && !use_exact && pmap_current(e, fx)) {
         ax.pmap = e->pmap;
         ax.pmap_n = e->pmap_cap;
     }
@@ -1061,7 +1092,7 @@ int db_index_search(vt_db *db, MDB_txn *txn, const db_coll *c, int slot, const f
     *n_out = n;
     *used = 1;
 done:
-    pthread_mutex_unlock(&e->mu);
+    pthread_rwlock_unlock(&e->rw);
     ent_put(db, e);
     vt_free(hits);
     return rc;
@@ -1078,7 +1109,7 @@ void db_index_facts(vt_db *db, const db_coll *c, uint32_t slot, uint64_t last_se
     *behind = 0;
     ix_ent *e = ent_get(db, c->id, slot, 0);
     if (!e) return;
-    pthread_mutex_lock(&e->mu);
+    pthread_rwlock_rdlock(&e->rw);
     if (e->h) {
         hnsw_stats st;
         hnsw_stats_get(e->h, &st);
@@ -1092,6 +1123,6 @@ void db_index_facts(vt_db *db, const db_coll *c, uint32_t slot, uint64_t last_se
     vi->index_vacuums = e->n_vacuums;
     vi->index_compacts = e->n_compacts;
     vi->index_loads = e->n_loads;
-    pthread_mutex_unlock(&e->mu);
+    pthread_rwlock_unlock(&e->rw);
     ent_put(db, e);
 }

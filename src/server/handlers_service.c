@@ -80,13 +80,31 @@ void h_metrics(srv_req *r) {
     if (vt_collection_list(ctx->db, &names, &n, &err) == VT_OK) {
         tb_printf(&b, "# HELP collections_total number of collections\n# TYPE collections_total gauge\n"
                       "collections_total %zu\n", n);
-        tb_printf(&b, "# HELP collection_points points per collection\n# TYPE collection_points gauge\n");
-        for (size_t i = 0; i < n; i++) {
-            vt_collection_info info;
-            if (vt_collection_info_get(ctx->db, names[i], &info, NULL) != VT_OK) continue;
-            total_points += info.points_count;
-            tb_printf(&b, "collection_points{collection=\"%s\"} %llu\n", names[i],
-                      (unsigned long long)info.points_count);
+        /* one family at a time, as the text format wants (the console reads memory and index
+         * state from here: Qdrant's CollectionInfo has no field for them) */
+        static const char *const families[3][2] = {
+            {"collection_points", "points per collection"},
+            {"collection_memory_bytes", "RAM of the collection's vector indexes and payload indexes"},
+            {"collection_indexed_vectors", "vectors in the in-memory HNSW index, per named vector"}};
+        for (int f = 0; f < 3; f++) {
+            tb_printf(&b, "# HELP %s %s\n# TYPE %s gauge\n", families[f][0], families[f][1], families[f][0]);
+            for (size_t i = 0; i < n; i++) {
+                vt_collection_info info;
+                if (vt_collection_info_get(ctx->db, names[i], &info, NULL) != VT_OK) continue;
+                if (f == 0) {
+                    total_points += info.points_count;
+                    tb_printf(&b, "collection_points{collection=\"%s\"} %llu\n", names[i],
+                              (unsigned long long)info.points_count);
+                } else if (f == 1) {
+                    tb_printf(&b, "collection_memory_bytes{collection=\"%s\"} %llu\n", names[i],
+                              (unsigned long long)info.memory_bytes);
+                } else {
+                    for (size_t v = 0; v < info.n_vectors; v++)
+                        tb_printf(&b, "collection_indexed_vectors{collection=\"%s\",vector=\"%s\",state=\"%s\"} %llu\n",
+                                  names[i], info.vectors[v].name, info.vectors[v].index_state,
+                                  (unsigned long long)info.vectors[v].indexed_count);
+                }
+            }
         }
         vt_mem_free(names);
     }

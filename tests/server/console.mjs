@@ -84,6 +84,8 @@ async function main() {
     assert.equal(await page.$eval('#collection', (s) => s.value), 'fashion');
     const stats = await page.textContent('#stats');
     assert.match(stats, /300 points/);
+    assert.match(stats, /MB in RAM/);
+    assert.match(stats, /HNSW image: /);
     assert.deepEqual(await page.$$eval('#using option', (o) => o.map((x) => x.value).sort()), ['image', 'text']);
     await page.screenshot({ path: join(SHOTS, '1-loaded.png') });
   });
