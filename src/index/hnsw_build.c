@@ -63,7 +63,7 @@ int hnsw_select(const hnsw *h, hnsw_cand *c, int n, int max) {
 void hnsw_set_links(hnsw *h, uint32_t slot, int l, const hnsw_cand *c, int n) {
     hnsw_lock(h, slot);
     uint32_t *list = hnsw_list(h, slot, l);
-    for (int i = 0; i < n; i++) __atomic_store_n(&list[1 + i], c[i].slot, __ATOMIC_RELAXED);
+    for (int i = 0; i < n; i++) __atomic_store_n(&list[1 + i], c[i].slot, __ATOMIC_RELEASE);
     __atomic_store_n(&list[0], (uint32_t)n, __ATOMIC_RELEASE);
     hnsw_unlock(h, slot);
 }
@@ -96,7 +96,7 @@ static void add_link(hnsw *h, uint32_t nb, uint32_t slot, float d, int l) {
             return;
         }
     if (cnt < (uint32_t)maxl) {
-        __atomic_store_n(&list[1 + cnt], slot, __ATOMIC_RELAXED);
+        __atomic_store_n(&list[1 + cnt], slot, __ATOMIC_RELEASE);
         __atomic_store_n(&list[0], cnt + 1, __ATOMIC_RELEASE);
         hnsw_unlock(h, nb);
         return;
@@ -109,7 +109,7 @@ static void add_link(hnsw *h, uint32_t nb, uint32_t slot, float d, int l) {
     c[n++] = (hnsw_cand){d, slot};
     sort_cands(c, n);
     int k = hnsw_select(h, c, n, maxl);
-    for (int i = 0; i < k; i++) __atomic_store_n(&list[1 + i], c[i].slot, __ATOMIC_RELAXED);
+    for (int i = 0; i < k; i++) __atomic_store_n(&list[1 + i], c[i].slot, __ATOMIC_RELEASE);
     __atomic_store_n(&list[0], (uint32_t)k, __ATOMIC_RELEASE);
     hnsw_unlock(h, nb);
 }
@@ -135,7 +135,7 @@ static void set_own_links(hnsw *h, uint32_t slot, int l, const hnsw_cand *c, int
         sort_cands(m, k);
         k = hnsw_select(h, m, k, maxl);
     }
-    for (int i = 0; i < k; i++) __atomic_store_n(&list[1 + i], m[i].slot, __ATOMIC_RELAXED);
+    for (int i = 0; i < k; i++) __atomic_store_n(&list[1 + i], m[i].slot, __ATOMIC_RELEASE);
     __atomic_store_n(&list[0], (uint32_t)k, __ATOMIC_RELEASE);
     hnsw_unlock(h, slot);
 }

@@ -20,8 +20,9 @@
  * per node, upper[slot]: for each level l, [count][m links] at (l - 1) · (1 + m) words.
  *
  * A link list is [count, id_0, … id_{count-1}] everywhere. Writers change a list under the node's
- * spinlock, storing each word atomically (relaxed) and the count last (release); readers take no
- * lock: they load the count (acquire), clamp it to the list's size and load each id atomically,
+ * spinlock, storing each word with release and the count last (release); readers take no lock:
+ * they load the count (acquire), clamp it to the list's size and load each id with acquire (an id
+ * newer than the count read must still bring its node's vector with it: plain moves on x86),
  * so a reader racing a writer sees a mix of old and new ids — every one a valid slot, linked only
  * after its node was written — never a torn word. The dead bitset (a bit per slot: unused,
  * deleted, or not yet linked) is what searches test to decide whether a node may be returned.

@@ -181,11 +181,11 @@ void hnsw_greedy(const hnsw *h, const void *q, uint32_t *ep, float *ep_d, int to
             uint32_t cnt = __atomic_load_n(&list[0], __ATOMIC_ACQUIRE);
             if (cnt > (uint32_t)h->m) cnt = (uint32_t)h->m;
             for (uint32_t j = 0; j < cnt; j++) {
-                uint32_t id = __atomic_load_n(&list[1 + j], __ATOMIC_RELAXED);
+                uint32_t id = __atomic_load_n(&list[1 + j], __ATOMIC_ACQUIRE);
                 if (id < cap) prefetch_node(h, id);
             }
             for (uint32_t j = 0; j < cnt; j++) {
-                uint32_t id = __atomic_load_n(&list[1 + j], __ATOMIC_RELAXED);
+                uint32_t id = __atomic_load_n(&list[1 + j], __ATOMIC_ACQUIRE);
                 if (id >= cap) continue;
                 float d = hnsw_vdist(h, q, hnsw_node(h, id));
                 if (d < cur_d) {
@@ -219,7 +219,7 @@ void hnsw_search_layer(const hnsw *h, hnsw_scratch *sc, const void *q, uint32_t 
         uint32_t cnt = __atomic_load_n(&list[0], __ATOMIC_ACQUIRE), nb = 0, nh = 0;
         if (cnt > maxl) cnt = maxl;
         for (uint32_t j = 0; j < cnt; j++) {
-            uint32_t id = __atomic_load_n(&list[1 + j], __ATOMIC_RELAXED);
+            uint32_t id = __atomic_load_n(&list[1 + j], __ATOMIC_ACQUIRE);
             if (id >= cap || visit(sc, id)) continue;
             if (two_hop && !returnable(h, f, id, self)) {
                 hop[nh++] = id;
@@ -234,7 +234,7 @@ void hnsw_search_layer(const hnsw *h, hnsw_scratch *sc, const void *q, uint32_t 
             uint32_t c2 = __atomic_load_n(&l2[0], __ATOMIC_ACQUIRE);
             if (c2 > maxl) c2 = maxl;
             for (uint32_t i = 0; i < c2 && nb < hop_target; i++) {
-                uint32_t id = __atomic_load_n(&l2[1 + i], __ATOMIC_RELAXED);
+                uint32_t id = __atomic_load_n(&l2[1 + i], __ATOMIC_ACQUIRE);
                 if (id >= cap || (sc->visited[id >> 6] >> (id & 63) & 1u) || !returnable(h, f, id, self)) continue;
                 visit(sc, id);
                 batch[nb++] = id;
