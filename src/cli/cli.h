@@ -9,6 +9,7 @@
 #ifndef VT_CLI_H
 #define VT_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vitrine.h"
@@ -20,6 +21,11 @@ int cmd_bench(int argc, char **argv);
 int bench_index(int argc, char **argv); /* `vitrine bench index` (cmd_bench_index.c) */
 int bench_ingest(int argc, char **argv); /* `vitrine bench ingest` (cmd_bench_ingest.c) */
 int bench_http(int argc, char **argv);   /* `vitrine bench http` (cmd_bench_http.c) */
+
+/* write_random_clip_b32: a CLIP folder in dir (existing) with openai/clip-vit-base-patch32's
+ * geometry, random F16 weights from seed, and the tokenizer/preprocessor files of shipped_dir
+ * (random_clip_folder.c). Returns 0, or 1 after printing an error. */
+int write_random_clip_b32(const char *shipped_dir, const char *dir, uint64_t seed);
 
 /* demo_export: writes the first `limit` Fashion-MNIST images (test split first; 0 = all) from
  * dataset_dir as PNG files under dir/images with dir/manifest.jsonl, captions as the demo makes

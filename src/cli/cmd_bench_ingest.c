@@ -10,6 +10,8 @@
  *                      ViT-B/32 shares; the model forward of vit-b-32 itself is `bench embed`'s
  *   --n N (2000)  --batch B (32)  --threads T (model; all cores)  --loaders L (all cores)
  *   --model DIR   another CLIP folder (e.g. a real clip-vit-base-patch32)
+ *   --arch vit-b-32   a CLIP folder with clip-vit-base-patch32's geometry and random weights,
+ *                 written for the run (random_clip_folder.c): the real model's cost end to end
  * The input files are written before the clock starts and removed afterwards.
  */
 #include <png.h>
@@ -79,7 +81,7 @@ static int write_photos(const char *dir, int n) {
 }
 
 int bench_ingest(int argc, char **argv) {
-    const char *source = "fashion", *model_dir = NULL;
+    const char *source = "fashion", *model_dir = NULL, *arch = NULL;
     int n = 2000, threads = 0;
     ingest_opts o = ingest_opts_default();
     for (int i = 0; i < argc; i++) {
@@ -90,18 +92,26 @@ int bench_ingest(int argc, char **argv) {
         else if ((v = cli_flag_value(argc, argv, &i, "--threads"))) threads = cli_int("--threads", v, 1, 1024);
         else if ((v = cli_flag_value(argc, argv, &i, "--loaders"))) o.loader_threads = cli_int("--loaders", v, 1, 1024);
         else if ((v = cli_flag_value(argc, argv, &i, "--model"))) model_dir = v;
+        else if ((v = cli_flag_value(argc, argv, &i, "--arch"))) arch = v;
         else return cli_usage_error("bench ingest", "unknown argument \"%s\"", argv[i]);
     }
     if (strcmp(source, "fashion") && strcmp(source, "photos"))
         return cli_usage_error("bench ingest", "--source is fashion or photos, not \"%s\"", source);
+    if (arch && strcmp(arch, "vit-b-32") != 0) return cli_usage_error("bench ingest", "--arch is vit-b-32");
+    if (arch && model_dir) return cli_usage_error("bench ingest", "give --arch or --model, not both");
     if (!model_dir) model_dir = cli_default_model();
-    char dir[64], path[256];
+    char dir[64], path[256], arch_dir[300];
     snprintf(dir, sizeof dir, "/tmp/vt-bench-ingest-XXXXXX");
     if (!mkdtemp(dir)) {
         perror("vitrine bench ingest: mkdtemp");
         return 1;
     }
     int rc = !strcmp(source, "fashion") ? demo_export(model_dir, FMNIST_DIR, n, dir, 1) : write_photos(dir, n);
+    if (!rc && arch) { /* the shipped folder gives the tokenizer; the weights are ViT-B/32-sized */
+        snprintf(arch_dir, sizeof arch_dir, "%s/vit-b-32", dir);
+        rc = mkdir(arch_dir, 0755) || write_random_clip_b32(model_dir, arch_dir, 42);
+        model_dir = arch_dir;
+    }
     vt_model_opts mo = vt_model_opts_default();
     mo.n_threads = threads;
     vt_model *m = rc ? NULL : cli_open_model(model_dir, &mo);
@@ -127,7 +137,7 @@ int bench_ingest(int argc, char **argv) {
     if (!rc) {
         json_t *j = ingest_stats_json(&st);
         json_t *out = json_pack("{s:s, s:s, s:s, s:i, s:I, s:i, s:f, s:O}", "bench", "ingest", "source", source, "model",
-                                model_dir, "items", n, "batch", (json_int_t)o.batch, "threads", threads,
+                                arch ? "vit-b-32 (random weights)" : model_dir, "items", n, "batch", (json_int_t)o.batch, "threads", threads,
                                 "items_per_s", st.seconds > 0 ? (double)st.ingested / st.seconds : 0.0, "stage_seconds",
                                 json_object_get(j, "stage_seconds"));
         char *s = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(5));
