@@ -197,6 +197,10 @@ typedef struct vt_point_id {
  * ("Can not recognize \"s\" as point id"). */
 int vt_point_id_parse(const char *s, size_t len, vt_point_id *out, vt_error *err);
 
+/* vt_point_id_cmp: <0, 0, >0 as a sorts before, with or after b in the database's id order
+ * (integers before UUIDs; integers by value, UUIDs bytewise). 0 means the same point. */
+int vt_point_id_cmp(const vt_point_id *a, const vt_point_id *b);
+
 /* vt_point_id_format: writes the id as text ("17", or the lowercase hyphenated UUID) into buf
  * (NUL-terminated, at least VT_POINT_ID_BUF bytes). Returns buf. Cannot fail. */
 #define VT_POINT_ID_BUF 40
@@ -466,6 +470,11 @@ int vt_points_scroll(vt_db *db, const char *collection, const vt_scroll_req *req
                      vt_result **out, vt_error *err);
 
 /* vt_points_count: the exact number of points matching filter_json (NULL: all). */
+/* vt_points_ids: the ids of every point matching filter_json (NULL: all), in id order, as one
+ * array of *n ids owned by the caller (vt_mem_free; NULL when *n is 0). */
+int vt_points_ids(vt_db *db, const char *collection, const char *filter_json, vt_point_id **ids, size_t *n,
+                  vt_error *err);
+
 int vt_points_count(vt_db *db, const char *collection, const char *filter_json, uint64_t *count,
                     vt_error *err);
 

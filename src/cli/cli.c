@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/file.h"
+#include "pipeline/fetch.h"
 #include "base/json.h"
 #include "cli.h"
 
@@ -75,6 +77,27 @@ const char *cli_default_web_root(void) {
     static char path[PATH_MAX + 64];
     if (find_beside_exe("web", "index.html", path, sizeof path)) return path;
     return access("web/index.html", R_OK) == 0 ? "web" : NULL;
+}
+
+int cli_embed_image_ref(vt_model *m, const char *base, const char *ref, float *out, vt_error *err) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc;
+    if (!strncmp(ref, "http://", 7) || !strncmp(ref, "https://", 8)) {
+        rc = fetch_url(ref, NULL, &bytes, &len, NULL, err);
+    } else {
+        char *path = ref[0] == '/' ? NULL : vt_path_join(base, ref);
+        rc = vt_file_read(path ? path : ref, (size_t)64 << 20, &bytes, &len, err);
+        vt_free(path);
+    }
+    if (rc) return rc;
+    size_t S = (size_t)vt_model_image_size(m);
+    float *px = vt_malloc(3 * S * S * sizeof(float));
+    rc = px ? vt_preprocess_encoded(m, bytes, len, ref, px, err) : vt_fail(err, VT_ENOMEM, "%s: out of memory", ref);
+    if (!rc) rc = vt_embed_pixels(m, px, 1, out, err);
+    vt_free(px);
+    vt_free(bytes);
+    return rc;
 }
 
 vt_model *cli_open_model(const char *dir, const vt_model_opts *opts) {

@@ -62,6 +62,11 @@ const char *cli_default_model(void);
  * (beside the executable's build folder), else "web" in the working directory, else NULL. */
 const char *cli_default_web_root(void);
 
+/* cli_embed_image_ref: embeds the image at ref — an http(s) URL (downloaded with the pipeline's
+ * limits) or a path, relative to base unless absolute — with model m into out (vt_model_dim
+ * floats). Errors name the reference. */
+int cli_embed_image_ref(vt_model *m, const char *base, const char *ref, float *out, vt_error *err);
+
 /* cli_open_model: opens dir with opts, printing the error and returning NULL on failure. */
 vt_model *cli_open_model(const char *dir, const vt_model_opts *opts);
 

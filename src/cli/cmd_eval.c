@@ -32,7 +32,6 @@
 #include "eval/histogram.h"
 #include "eval/metrics.h"
 #include "eval/pairs.h"
-#include "pipeline/fetch.h"
 
 #define CMD "eval"
 #define MAX_DIRECTIONS 16
@@ -45,60 +44,6 @@ static int parse_id(const json_t *v, vt_point_id *out, vt_error *err) {
     }
     if (json_is_string(v)) return vt_point_id_parse(json_string_value(v), json_string_length(v), out, err);
     return vt_fail(err, VT_EINVAL, "an id must be an unsigned integer or a UUID string");
-}
-
-/* filter_ids: every point matching the filter (relevant_filter). */
-static int filter_ids(vt_db *db, const char *coll, const char *filter, vt_point_id **ids, size_t *n, vt_error *err) {
-    vt_scroll_req req = vt_scroll_req_default();
-    req.filter_json = filter;
-    req.limit = 4096;
-    req.with_payload = 0;
-    vt_point_id next;
-    size_t cap = 0;
-    *ids = NULL;
-    *n = 0;
-    for (;;) {
-        vt_result *r = NULL;
-        int rc = vt_points_scroll(db, coll, &req, &r, err);
-        if (rc) return rc;
-        size_t got = vt_result_count(r);
-        if (*n + got > cap) {
-            cap = (*n + got) * 2;
-            vt_point_id *g = vt_realloc(*ids, cap * sizeof **ids);
-            if (!g) {
-                vt_result_free(r);
-                return vt_fail(err, VT_ENOMEM, "eval: out of memory");
-            }
-            *ids = g;
-        }
-        for (size_t i = 0; i < got; i++) (*ids)[(*n)++] = *vt_result_id(r, i);
-        int more = vt_result_next_offset(r, &next);
-        vt_result_free(r);
-        if (!more) return VT_OK;
-        req.offset = &next;
-    }
-}
-
-/* embed_image: the image at ref (a path relative to base, or an http(s) URL) into out. */
-static int embed_image(vt_model *m, const char *base, const char *ref, float *out, vt_error *err) {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    int rc;
-    if (!strncmp(ref, "http://", 7) || !strncmp(ref, "https://", 8)) {
-        rc = fetch_url(ref, NULL, &bytes, &len, NULL, err);
-    } else {
-        char *path = ref[0] == '/' ? NULL : vt_path_join(base, ref);
-        rc = vt_file_read(path ? path : ref, (size_t)64 << 20, &bytes, &len, err);
-        vt_free(path);
-    }
-    if (rc) return rc;
-    size_t S = (size_t)vt_model_image_size(m);
-    float *px = vt_malloc(3 * S * S * sizeof(float));
-    rc = px ? vt_preprocess_encoded(m, bytes, len, ref, px, err) : vt_fail(err, VT_ENOMEM, "eval: out of memory");
-    if (!rc) rc = vt_embed_pixels(m, px, 1, out, err);
-    vt_free(px);
-    vt_free(bytes);
-    return rc;
 }
 
 static ev_direction *direction(ev_direction *dirs, size_t *n, const char *name) {
@@ -197,12 +142,12 @@ int cmd_eval(int argc, char **argv) {
             }
         } else if (!rc) {
             char *f = json_dumps(relf, JSON_COMPACT);
-            rc = f ? filter_ids(db, coll, f, &rel_ids, &n_rel, &err) : vt_fail(&err, VT_ENOMEM, "out of memory");
+            rc = f ? vt_points_ids(db, coll, f, &rel_ids, &n_rel, &err) : vt_fail(&err, VT_ENOMEM, "out of memory");
             vt_free(f);
         }
         /* the query */
         int dim = m ? vt_model_dim(m) : 0;
-        if (!rc) rc = text ? vt_embed_texts(m, &text, 1, vec, &err) : embed_image(m, base, image, vec, &err);
+        if (!rc) rc = text ? vt_embed_texts(m, &text, 1, vec, &err) : cli_embed_image_ref(m, base, image, vec, &err);
         vt_result *r = NULL;
         if (!rc) {
             vt_search_req req = vt_search_req_default();
@@ -223,7 +168,7 @@ int cmd_eval(int argc, char **argv) {
             if (!rc) {
                 ev_scores s = ev_score_list(ranked, n, rel_ids, n_rel, (size_t)k);
                 ev_direction_add(d, &s);
-                if (!all) rc = filter_ids(db, coll, NULL, &all, &n_all, &err);
+                if (!all) rc = vt_points_ids(db, coll, NULL, &all, &n_all, &err);
                 if (!rc)
                     rc = ev_pair_scores(db, coll, using, vec, (uint32_t)dim, rel_ids, n_rel, all, n_all, EV_PAIRS_NEG, &rng,
                                         &pairs[d - dirs], &err);

@@ -43,37 +43,6 @@ static uint64_t rng_next(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-/* all_ids: every point id of the collection, in id order. */
-static int all_ids(vt_db *db, const char *coll, vt_point_id **ids, size_t *n, vt_error *err) {
-    vt_scroll_req req = vt_scroll_req_default();
-    req.limit = 4096;
-    req.with_payload = 0;
-    vt_point_id next;
-    size_t cap = 0;
-    *ids = NULL;
-    *n = 0;
-    for (;;) {
-        vt_result *r = NULL;
-        int rc = vt_points_scroll(db, coll, &req, &r, err);
-        if (rc) return rc;
-        size_t got = vt_result_count(r);
-        if (*n + got > cap) {
-            cap = (*n + got) * 2;
-            vt_point_id *g = vt_realloc(*ids, cap * sizeof **ids);
-            if (!g) {
-                vt_result_free(r);
-                return vt_fail(err, VT_ENOMEM, "map: out of memory");
-            }
-            *ids = g;
-        }
-        for (size_t i = 0; i < got; i++) (*ids)[(*n)++] = *vt_result_id(r, i);
-        int more = vt_result_next_offset(r, &next);
-        vt_result_free(r);
-        if (!more) return VT_OK;
-        req.offset = &next;
-    }
-}
-
 /* field_text: the payload's value at key as text: a string as is, anything else as compact
  * JSON, "(none)" when missing. vt_malloc'd; NULL when out of memory. */
 static char *field_text(const char *payload, const char *key) {
@@ -192,7 +161,7 @@ int cmd_map(int argc, char **argv) {
             rc = vt_fail(&err, VT_EINVAL, "vectors \"%s\" and \"%s\" differ in size: map them one at a time with --using",
                          vecs[0], vecs[v]);
     }
-    if (!rc) rc = all_ids(db, coll, &ids, &n_ids, &err);
+    if (!rc) rc = vt_points_ids(db, coll, NULL, &ids, &n_ids, &err);
     /* the sample: a seeded partial Fisher–Yates shuffle, then back in id order */
     size_t want = (size_t)sample;
     if (want * (size_t)n_vecs > EV_TSNE_MAX_POINTS) want = EV_TSNE_MAX_POINTS / (size_t)n_vecs;

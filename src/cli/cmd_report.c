@@ -105,22 +105,6 @@ static void image_tag(FILE *f, const char *base, const char *ref, const char *al
     vt_free(path);
 }
 
-static int embed_image(vt_model *m, const char *base, const char *ref, float *out, vt_error *err) {
-    char *path = ref[0] == '/' ? NULL : vt_path_join(base, ref);
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    int rc = vt_file_read(path ? path : ref, MAX_IMAGE_BYTES, &bytes, &len, err);
-    vt_free(path);
-    if (rc) return rc;
-    size_t S = (size_t)vt_model_image_size(m);
-    float *px = vt_malloc(3 * S * S * sizeof(float));
-    rc = px ? vt_preprocess_encoded(m, bytes, len, ref, px, err) : vt_fail(err, VT_ENOMEM, "report: out of memory");
-    if (!rc) rc = vt_embed_pixels(m, px, 1, out, err);
-    vt_free(px);
-    vt_free(bytes);
-    return rc;
-}
-
 /* relevant_marks: is_rel[i] = 1 for the results (ids[0..n)) the query counts as relevant. */
 static int relevant_marks(vt_db *db, const char *coll, const json_t *q, const vt_point_id *ids, size_t n, uint8_t *is_rel,
                           vt_error *err) {
@@ -133,7 +117,7 @@ static int relevant_marks(vt_db *db, const char *coll, const json_t *q, const vt
             vt_point_id id;
             if (parse_id(v, &id)) continue;
             for (size_t i = 0; i < n; i++)
-                if (ev_id_equal(&id, &ids[i])) is_rel[i] = 1;
+                if (vt_point_id_cmp(&id, &ids[i]) == 0) is_rel[i] = 1;
         }
         return VT_OK;
     }
@@ -157,7 +141,7 @@ static int relevant_marks(vt_db *db, const char *coll, const json_t *q, const vt
     int rc = vt_points_scroll(db, coll, &req, &r, err);
     for (size_t j = 0; !rc && j < vt_result_count(r); j++)
         for (size_t i = 0; i < n; i++)
-            if (ev_id_equal(vt_result_id(r, j), &ids[i])) is_rel[i] = 1;
+            if (vt_point_id_cmp(vt_result_id(r, j), &ids[i]) == 0) is_rel[i] = 1;
     vt_result_free(r);
     vt_free(fs);
     return rc;
@@ -326,7 +310,7 @@ int cmd_report(int argc, char **argv) {
         if (!using) using = text ? "image" : "text";
         vt_model *m = text && !strcmp(using, "text_st") ? st : clip;
         if (!m) rc = vt_fail(&err, VT_EINVAL, "%s: searching \"text_st\" needs --text-model DIR", where);
-        if (!rc) rc = text ? vt_embed_texts(m, &text, 1, vec, &err) : embed_image(m, base, image ? image : "", vec, &err);
+        if (!rc) rc = text ? vt_embed_texts(m, &text, 1, vec, &err) : cli_embed_image_ref(m, base, image ? image : "", vec, &err);
         vt_result *r = NULL;
         if (!rc) {
             vt_search_req req = vt_search_req_default();

@@ -299,6 +299,41 @@ static int count_one(void *user, const vt_point_id *id, const MDB_val *v) {
     return 0;
 }
 
+int vt_points_ids(vt_db *db, const char *collection, const char *filter_json, vt_point_id **ids, size_t *n,
+                  vt_error *err) {
+    vt_scroll_req req = vt_scroll_req_default();
+    req.filter_json = filter_json;
+    req.limit = 4096;
+    req.with_payload = 0;
+    vt_point_id next;
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    for (;;) {
+        vt_result *r = NULL;
+        int rc = vt_points_scroll(db, collection, &req, &r, err);
+        size_t got = rc ? 0 : vt_result_count(r);
+        if (!rc && *n + got > cap) {
+            cap = (*n + got) * 2;
+            vt_point_id *g = vt_realloc(*ids, cap * sizeof **ids);
+            if (g) *ids = g;
+            else rc = vt_fail(err, VT_ENOMEM, "%s: out of memory listing ids", collection);
+        }
+        if (rc) {
+            vt_result_free(r);
+            vt_free(*ids);
+            *ids = NULL;
+            *n = 0;
+            return rc;
+        }
+        for (size_t i = 0; i < got; i++) (*ids)[(*n)++] = *vt_result_id(r, i);
+        int more = vt_result_next_offset(r, &next);
+        vt_result_free(r);
+        if (!more) return VT_OK;
+        req.offset = &next;
+    }
+}
+
 int vt_points_count(vt_db *db, const char *collection, const char *filter_json, uint64_t *count,
                     vt_error *err) {
     *count = 0;

@@ -130,6 +130,8 @@ int db_point_id_cmp(const vt_point_id *a, const vt_point_id *b) {
     return memcmp(a->uuid, b->uuid, 16);
 }
 
+int vt_point_id_cmp(const vt_point_id *a, const vt_point_id *b) { return db_point_id_cmp(a, b); }
+
 /* ---- point records ---- */
 
 int db_point_encode(const db_coll *c, const db_point *p, uint8_t **out, size_t *len,

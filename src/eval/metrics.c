@@ -8,14 +8,9 @@
 
 #include "metrics.h"
 
-int ev_id_equal(const vt_point_id *a, const vt_point_id *b) {
-    if (a->is_uuid != b->is_uuid) return 0;
-    return a->is_uuid ? memcmp(a->uuid, b->uuid, 16) == 0 : a->num == b->num;
-}
-
 static int is_relevant(const vt_point_id *id, const vt_point_id *rel, size_t n_rel) {
     for (size_t i = 0; i < n_rel; i++)
-        if (ev_id_equal(id, &rel[i])) return 1;
+        if (vt_point_id_cmp(id, &rel[i]) == 0) return 1;
     return 0;
 }
 

@@ -32,7 +32,5 @@ typedef struct ev_direction {
 void ev_direction_add(ev_direction *d, const ev_scores *s);
 ev_scores ev_direction_mean(const ev_direction *d);
 
-/* ev_id_equal: 1 if a and b are the same point id. */
-int ev_id_equal(const vt_point_id *a, const vt_point_id *b);
 
 #endif

@@ -61,7 +61,7 @@ int ev_pair_scores(vt_db *db, const char *coll, const char *using, const float *
     for (size_t t = 0; !rc && n_all && t < n_neg; t++) {
         const vt_point_id *c = &all[next(rng) % n_all];
         int is_rel = 0;
-        for (size_t i = 0; i < n_rel && !is_rel; i++) is_rel = ev_id_equal(c, &rel[i]);
+        for (size_t i = 0; i < n_rel && !is_rel; i++) is_rel = vt_point_id_cmp(c, &rel[i]) == 0;
         if (!is_rel) ids[m++] = *c;
     }
     if (!rc) rc = score_points(db, coll, using, q, dim, qn, ids, m, 0, s, err);

@@ -155,11 +155,6 @@ static json_t *id_json(const vt_point_id *id) {
     return id->is_uuid ? json_string(buf) : json_integer((json_int_t)id->num);
 }
 
-static int id_equal(const vt_point_id *a, const vt_point_id *b) {
-    if (a->is_uuid != b->is_uuid) return 0;
-    return a->is_uuid ? memcmp(a->uuid, b->uuid, 16) == 0 : a->num == b->num;
-}
-
 static int http_exists(void *ctx, const char *coll, const vt_point_id *ids, size_t n, uint8_t *present, vt_error *err) {
     http_sink *h = ctx;
     memset(present, 0, n);
@@ -186,7 +181,7 @@ static int http_exists(void *ctx, const char *coll, const vt_point_id *ids, size
                                         vt_point_id_parse(buf, strlen(buf), &got, &e));
         if (ok != VT_OK) continue;
         for (size_t i = 0; i < n; i++)
-            if (!present[i] && id_equal(&ids[i], &got)) {
+            if (!present[i] && vt_point_id_cmp(&ids[i], &got) == 0) {
                 present[i] = 1;
                 break;
             }

@@ -41,11 +41,6 @@ static int local_ensure(void *ctx, const char *coll, uint32_t clip_dim, uint32_t
     return rc;
 }
 
-static int id_equal(const vt_point_id *a, const vt_point_id *b) {
-    if (a->is_uuid != b->is_uuid) return 0;
-    return a->is_uuid ? memcmp(a->uuid, b->uuid, 16) == 0 : a->num == b->num;
-}
-
 static int local_exists(void *ctx, const char *coll, const vt_point_id *ids, size_t n, uint8_t *present,
                         vt_error *err) {
     vt_result *r = NULL;
@@ -56,7 +51,7 @@ static int local_exists(void *ctx, const char *coll, const vt_point_id *ids, siz
     for (size_t j = 0; j < got; j++) {
         const vt_point_id *id = vt_result_id(r, j);
         for (size_t i = 0; i < n; i++)
-            if (!present[i] && id_equal(&ids[i], id)) {
+            if (!present[i] && vt_point_id_cmp(&ids[i], id) == 0) {
                 present[i] = 1;
                 break;
             }

@@ -22,15 +22,9 @@ typedef struct contrib {
     size_t order;    /* global position of first appearance, for stable ties */
 } contrib;
 
-static int id_cmp(const vt_point_id *a, const vt_point_id *b) {
-    if (a->is_uuid != b->is_uuid) return a->is_uuid - b->is_uuid;
-    if (!a->is_uuid) return (a->num > b->num) - (a->num < b->num);
-    return memcmp(a->uuid, b->uuid, 16);
-}
-
 static int by_id(const void *x, const void *y) {
     const contrib *a = x, *b = y;
-    int c = id_cmp(&a->h.id, &b->h.id);
+    int c = vt_point_id_cmp(&a->h.id, &b->h.id);
     return c ? c : (a->order > b->order) - (a->order < b->order);
 }
 
@@ -77,7 +71,7 @@ int fusion_run(fusion_method m, const fusion_list *lists, size_t n_lists, const 
     qsort(c, n, sizeof *c, by_id);
     size_t u = 0;
     for (size_t i = 0; i < n; i++) {
-        if (u && id_cmp(&c[u - 1].h.id, &c[i].h.id) == 0) {
+        if (u && vt_point_id_cmp(&c[u - 1].h.id, &c[i].h.id) == 0) {
             c[u - 1].h.score += c[i].h.score; /* the first appearance (lowest order) stays */
             continue;
         }

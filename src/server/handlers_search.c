@@ -157,7 +157,7 @@ static void groups_run(srv_req *r, const json_t *req) {
     }
     size_t j = 0;
     for (size_t i = 0; i < h.n; i++) {
-        while (j < vt_result_count(res) && !srv_id_eq(vt_result_id(res, j), &h.v[i].id)) j++;
+        while (j < vt_result_count(res) && vt_point_id_cmp(vt_result_id(res, j), &h.v[i].id) != 0) j++;
         if (j >= vt_result_count(res)) {
             j = 0;
             continue;

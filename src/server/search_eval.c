@@ -54,11 +54,6 @@ typedef struct qspec {
     int exact;
 } qspec;
 
-int srv_id_eq(const vt_point_id *a, const vt_point_id *b) {
-    if (a->is_uuid != b->is_uuid) return 0;
-    return a->is_uuid ? memcmp(a->uuid, b->uuid, 16) == 0 : a->num == b->num;
-}
-
 /* read_qspec: limit, offset, using, filter, params, score_threshold from a request object. */
 static int read_qspec(srv_req *r, const json_t *o, size_t def_limit, qspec *q) {
     memset(q, 0, sizeof *q);
@@ -773,7 +768,7 @@ json_t *srv_scored_json(srv_req *r, const hits *h, const srv_payload_sel *ps, co
         json_t *p;
         /* get returns the ids in order, skipping any deleted since the search */
         if (res) {
-            while (j < vt_result_count(res) && !srv_id_eq(vt_result_id(res, j), &h->v[i].id)) j++;
+            while (j < vt_result_count(res) && vt_point_id_cmp(vt_result_id(res, j), &h->v[i].id) != 0) j++;
             if (j >= vt_result_count(res)) {
                 j = 0;
                 continue;

@@ -294,7 +294,6 @@ int srv_run_query(srv_req *r, const json_t *req, int depth, hits *out);
 json_t *srv_scored_json(srv_req *r, const hits *h, const srv_payload_sel *ps, const srv_vector_sel *vs);
 
 void srv_hits_free(hits *h);
-int srv_id_eq(const vt_point_id *a, const vt_point_id *b); /* 1 if the ids are equal */
 
 /* --- handlers_*.c ------------------------------------------------------------------------- */
 

@@ -38,7 +38,7 @@ static void test_one_list(void) {
     ASSERT_NEAR(s.precision, 0, 0);
     /* UUIDs and integers are different ids */
     vt_point_id u = {1, 3, {0}};
-    ASSERT_TRUE(!ev_id_equal(&u, &rel[0]));
+    ASSERT_TRUE(vt_point_id_cmp(&u, &rel[0]) != 0);
 }
 
 static void test_direction_means(void) {
