@@ -283,6 +283,8 @@ int cmd_search(int argc, char **argv) {
     }
     if (!data == !t.url) return cli_usage_error(CMD, "give exactly one of --data DIR and --url URL");
     if (!t.coll) return cli_usage_error(CMD, "--collection is required");
+    if (t.url && strncmp(t.url, "http://", 7) != 0 && strncmp(t.url, "https://", 8) != 0)
+        return cli_usage_error(CMD, "--url %s: must start with http:// or https://", t.url);
     if (nq == 0) return cli_usage_error(CMD, "give at least one --text or --image query");
     int early = fusion && !strcmp(fusion, "mean");
     fusion_method fm = fusion && !early ? fusion_parse(fusion) : FUSION_RRF;

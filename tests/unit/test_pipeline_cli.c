@@ -273,6 +273,10 @@ static void test_search_errors(void) {
     ASSERT_EQ(st, 2);
     ASSERT_STR_CONTAINS(out, "--data DIR and --url URL");
     free(out);
+    out = run("search --url ftp://host --collection c --text x", 1, &st);
+    ASSERT_EQ(st, 2);
+    ASSERT_STR_CONTAINS(out, "must start with http:// or https://");
+    free(out);
     snprintf(args, sizeof args, "search --data %s/db --collection fashion", dir);
     out = run(args, 1, &st);
     ASSERT_EQ(st, 2);
