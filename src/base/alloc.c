@@ -1,8 +1,13 @@
 /*
  * alloc.c — the counting, fault-injecting allocation hook (see alloc.h).
  *
- * Block layout: [64-byte header: size_t size, padding][payload]. vt_malloc returns the payload,
- * which is 64-byte aligned because the header is obtained with aligned_alloc(64, …).
+ * Two block layouts, told apart by a tag in the 8 bytes before the payload, with the size in
+ * the 8 before those, so vt_free and vt_realloc handle both:
+ *   vt_malloc:        [64-byte header: …, size, TAG_ALIGNED][payload], from aligned_alloc(64, …),
+ *                     so the payload is 64-byte aligned for AVX-512 loads;
+ *   vt_malloc_exempt: [size, TAG_SMALL][payload], from plain malloc (16-byte aligned). jansson
+ *                     makes one of these per JSON value, and aligned_alloc's splitting made
+ *                     them several times dearer than malloc's small-block cache.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,7 +16,13 @@
 #include "alloc.h"
 #include "vitrine.h"
 
-#define HDR 64
+#define HDR 64        /* vt_malloc's header */
+#define SMALL_HDR 16  /* vt_malloc_exempt's header */
+#define TAG_ALIGNED 0x76742d616c69676eull /* "vt-align" */
+#define TAG_SMALL 0x76742d736d616c6cull   /* "vt-small" */
+
+static size_t *size_of(void *p) { return (size_t *)((unsigned char *)p - 16); }
+static uint64_t *tag_of(void *p) { return (uint64_t *)((unsigned char *)p - 8); }
 
 static atomic_llong live_bytes;
 static atomic_llong fail_countdown; /* 0: disarmed; k > 0: the k-th next allocation fails */
@@ -44,14 +55,27 @@ static void *counted_alloc(size_t n, int inject) {
         thread_failures++;
         return NULL;
     }
-    *(size_t *)b = n;
-    atomic_fetch_add(&live_bytes, (long long)n);
-    return b + HDR;
+    void *p = b + HDR;
+    *size_of(p) = n;
+    *tag_of(p) = TAG_ALIGNED;
+    atomic_fetch_add_explicit(&live_bytes, (long long)n, memory_order_relaxed);
+    return p;
 }
 
 void *vt_malloc(size_t n) { return counted_alloc(n, 1); }
 
-void *vt_malloc_exempt(size_t n) { return counted_alloc(n, 0); }
+void *vt_malloc_exempt(size_t n) {
+    unsigned char *b = n <= SIZE_MAX - SMALL_HDR ? malloc(n + SMALL_HDR) : NULL;
+    if (!b) {
+        thread_failures++;
+        return NULL;
+    }
+    void *p = b + SMALL_HDR;
+    *size_of(p) = n;
+    *tag_of(p) = TAG_SMALL;
+    atomic_fetch_add_explicit(&live_bytes, (long long)n, memory_order_relaxed);
+    return p;
+}
 
 void *vt_calloc(size_t n, size_t sz) {
     if (sz && n > SIZE_MAX / sz) return NULL;
@@ -62,7 +86,7 @@ void *vt_calloc(size_t n, size_t sz) {
 
 void *vt_realloc(void *p, size_t n) {
     if (!p) return vt_malloc(n);
-    size_t old = *(size_t *)((unsigned char *)p - HDR);
+    size_t old = *size_of(p);
     void *q = vt_malloc(n);
     if (!q) return NULL;
     memcpy(q, p, old < n ? old : n);
@@ -72,9 +96,8 @@ void *vt_realloc(void *p, size_t n) {
 
 void vt_free(void *p) {
     if (!p) return;
-    unsigned char *b = (unsigned char *)p - HDR;
-    atomic_fetch_sub(&live_bytes, (long long)*(size_t *)b);
-    free(b);
+    atomic_fetch_sub_explicit(&live_bytes, (long long)*size_of(p), memory_order_relaxed);
+    free((unsigned char *)p - (*tag_of(p) == TAG_SMALL ? SMALL_HDR : HDR));
 }
 
 char *vt_strndup(const char *s, size_t n) {

@@ -6,8 +6,8 @@
  * diagnostics) and can inject failures: vt_alloc_fail_at(n) makes the n-th allocation from now
  * fail, once, so tests can prove every path cleans up after ENOMEM [SQLite faultsim].
  *
- * Each block carries a 64-byte header holding its size (64 keeps the payload aligned for AVX-512
- * loads), so counting needs no lookup. The counters are atomics: the only process-wide state.
+ * Each block carries a header holding its size, so counting needs no lookup: 64 bytes for
+ * vt_malloc (keeping the payload aligned for AVX-512 loads), 16 for vt_malloc_exempt. The counters are atomics: the only process-wide state.
  * Memory from these functions must be released with vt_free, never free().
  */
 #ifndef VT_BASE_ALLOC_H
@@ -21,8 +21,9 @@ void *vt_calloc(size_t n, size_t sz); /* zeroed; NULL on failure or overflow of 
 void *vt_realloc(void *p, size_t n);  /* as realloc; on failure p is untouched */
 void vt_free(void *p);                /* NULL is accepted */
 
-/* vt_malloc_exempt: as vt_malloc, counted, but never failed by injection — for libraries that
- * cannot survive a failed allocation (jansson asserts in lex_scan_string when one fails). */
+/* vt_malloc_exempt: counted like vt_malloc, but never failed by injection, and only 16-byte
+ * aligned (cheaper) — for jansson, whose own code cannot survive a failed allocation. Released
+ * with vt_free. */
 void *vt_malloc_exempt(size_t n);
 char *vt_strdup(const char *s);       /* NULL on failure */
 char *vt_strndup(const char *s, size_t n);

@@ -19,21 +19,11 @@ void vt_json_init(void) { pthread_once(&json_once, json_setup); }
 
 int vt_json_parse(const char *data, size_t len, const char *name, json_t **out, vt_error *err) {
     vt_json_init();
-    json_error_t je;
-    memset(&je, 0, sizeof je);
-    uint64_t failures = vt_alloc_thread_failures();
-    *out = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-    /* jansson reports some failed allocations as syntax errors and survives others silently:
-     * ask the allocator, and trust no document built while memory ran out */
-    if (vt_alloc_thread_failures() != failures) {
-        json_decref(*out);
-        *out = NULL;
-        return vt_fail(err, VT_ENOMEM, "%s: out of memory parsing JSON", name);
-    }
-    if (*out) return VT_OK;
-    if (json_error_code(&je) == json_error_out_of_memory)
-        return vt_fail(err, VT_ENOMEM, "%s: out of memory parsing JSON", name);
-    return vt_fail(err, VT_ECORRUPT, "%s: invalid JSON at line %d column %d: %s", name, je.line, je.column, je.text);
+    vt_json_read_error e;
+    int rc = vt_json_read(data, len, out, &e);
+    if (rc == VT_ENOMEM) return vt_fail(err, VT_ENOMEM, "%s: out of memory parsing JSON", name);
+    if (rc) return vt_fail(err, VT_ECORRUPT, "%s: invalid JSON at line %d column %d: %s", name, e.line, e.column, e.why);
+    return VT_OK;
 }
 
 int vt_json_load_file(const char *path, size_t max_bytes, json_t **out, vt_error *err) {

@@ -1,10 +1,9 @@
 /*
  * json.h — loading JSON files and reading typed fields with errors that name file and field.
  *
- * jansson does the parsing; its allocations are routed through the counting hook (vt_json_init,
- * called by every loader) but are exempt from injected failures (jansson asserts on some). A
- * field read takes the file
- * name for its message: "config.json: text_config.hidden_size is not a positive integer".
+ * json_read.c does the parsing into jansson values; jansson's allocations are routed through the
+ * counting hook (vt_json_init, called by every loader) but are exempt from injected failures
+ * (jansson's own code asserts on some). A field read takes the file name for its message: "config.json: text_config.hidden_size is not a positive integer".
  */
 #ifndef VT_BASE_JSON_H
 #define VT_BASE_JSON_H
@@ -15,6 +14,14 @@
 
 /* vt_json_init: routes jansson's allocations through vt_malloc (once per process). */
 void vt_json_init(void);
+
+/* vt_json_read: the reader behind vt_json_parse (json_read.c): an object or array of JSON
+ * text into *out. VT_OK; VT_ECORRUPT with *e saying where and why; VT_ENOMEM. */
+typedef struct vt_json_read_error {
+    int line, column; /* 1-based; columns count bytes */
+    char why[160];
+} vt_json_read_error;
+int vt_json_read(const char *data, size_t len, json_t **out, vt_json_read_error *e);
 
 /* vt_json_parse: parses len bytes of data (duplicate keys rejected; \u0000 allowed in strings,
  * so read those with json_string_length) into *out (caller:
