@@ -6,7 +6,7 @@
  *   with_payload     true | false | ["k", …] | {"include": […]} | {"exclude": […]}
  *   with_vector      true | false | ["name", …]
  *   Record           {"id", "payload"?, "vector"?}
- *   ScoredPoint      {"id", "version", "score", "payload"?, "vector"?}
+ *   ScoredPoint      {"id", "version", "score", "payload"?, "vector"?, "order_value"?}
  *
  * "vector" is a bare list when the collection has only the unnamed vector (""), else an object
  * by name, as Qdrant writes it. Filters go to the db as JSON text; the db parses and checks them
@@ -265,4 +265,29 @@ long long srv_json_size(srv_req *r, const json_t *obj, const char *key, long lon
         return -1;
     }
     return x;
+}
+
+json_t *srv_order_value(const char *payload_json, const char *key) {
+    json_t *root = NULL;
+    if (!payload_json || vt_json_parse(payload_json, strlen(payload_json), "payload", &root, NULL) != VT_OK)
+        return NULL;
+    const json_t *cur = root;
+    char seg[256];
+    while (cur && *key) {
+        size_t n = strcspn(key, ".");
+        if (n >= sizeof seg) {
+            cur = NULL;
+            break;
+        }
+        memcpy(seg, key, n);
+        seg[n] = '\0';
+        cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
+        key += n + (key[n] == '.');
+    }
+    if (cur && json_is_array(cur)) cur = json_array_get(cur, 0);
+    json_t *v = NULL;
+    if (cur && json_is_integer(cur)) v = json_integer(json_integer_value(cur));
+    else if (cur && json_is_number(cur)) v = json_real(json_number_value(cur));
+    json_decref(root);
+    return v;
 }

@@ -11,6 +11,9 @@
  *
  * Payload `key` (set a payload under a nested path) is a read-modify-write per point:
  * the points are read, the object at the path is merged, and each payload is overwritten.
+ *
+ * A scroll with `order_by` gives each Record the `order_value` it was sorted by, as Qdrant does
+ * (qdrant-client reads it); the payload is read for that even when not returned.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,6 +703,7 @@ void h_points_scroll(srv_req *r) {
     }
     vt_result *res = NULL;
     vt_error err = {0};
+    if (q.order_by) q.with_payload = 1; /* read for order_value; shown only as ps says */
     int rc = vt_points_scroll(r->ctx->db, coll_name(r), &q, &res, &err);
     vt_free(filter);
     if (rc) {
@@ -707,6 +711,10 @@ void h_points_scroll(srv_req *r) {
         return;
     }
     json_t *pts = srv_points_json(res, 0, &ps, &vs, unnamed);
+    for (size_t i = 0; pts && q.order_by && i < json_array_size(pts); i++) {
+        json_t *ov = srv_order_value(vt_result_payload(res, i), q.order_by);
+        if (ov) json_object_set_new(json_array_get(pts, i), "order_value", ov);
+    }
     vt_point_id next;
     json_t *nj = vt_result_next_offset(res, &next) ? srv_id_json(&next) : json_null();
     vt_result_free(res);

@@ -7,7 +7,8 @@
  * endpoints answer bare arrays ([ScoredPoint], [[ScoredPoint]]). A legacy request is rewritten as
  * a QueryRequest (`vector` → `query` + `using`; positive/negative/strategy → a recommend query)
  * and evaluated the same way. Groups are formed from the query's best limit × group_size × 8
- * candidates (at most 10000) by the payload value at group_by.
+ * candidates (at most 10000) by the payload value at group_by. An order_by query's points carry
+ * their `order_value`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,40 @@
 #include "server/server_int.h"
 
 static const char *coll_name(srv_req *r) { return r->params[0]; }
+
+/* order_key: the payload key of an {"order_by": key | {"key": …}} query, else NULL. */
+static const char *order_key(const json_t *req) {
+    json_t *q = json_object_get(req, "query");
+    json_t *ob = json_is_object(q) ? json_object_get(q, "order_by") : NULL;
+    if (json_is_string(ob)) return json_string_value(ob);
+    return json_is_object(ob) ? json_string_value(json_object_get(ob, "key")) : NULL;
+}
+
+/* add_order_values: each ScoredPoint of an order_by query gets the `order_value` it was sorted
+ * by, as Qdrant's (qdrant-client reads it); the payloads are read for it whether or not they are
+ * returned. */
+static void add_order_values(srv_req *r, const hits *h, json_t *pts, const char *key) {
+    vt_point_id *ids = vt_malloc((h->n ? h->n : 1) * sizeof *ids);
+    if (!ids) return;
+    for (size_t i = 0; i < h->n; i++) ids[i] = h->v[i].id;
+    vt_result *res = NULL;
+    vt_error err = {0};
+    int rc = vt_points_get(r->ctx->db, coll_name(r), ids, h->n, 1, 0, &res, &err);
+    vt_free(ids);
+    if (rc) return;
+    /* both lists are in hit order; get skips points deleted since */
+    for (size_t i = 0, j = 0; i < json_array_size(pts) && j < vt_result_count(res); j++) {
+        json_t *p = json_array_get(pts, i);
+        json_t *id = srv_id_json(vt_result_id(res, j));
+        int same = json_equal(id, json_object_get(p, "id"));
+        json_decref(id);
+        if (!same) continue;
+        i++;
+        json_t *ov = srv_order_value(vt_result_payload(res, j), key);
+        if (ov) json_object_set_new(p, "order_value", ov);
+    }
+    vt_result_free(res);
+}
 
 /* query_points: one QueryRequest → its ScoredPoint array (NULL after a reply). */
 static json_t *query_points(srv_req *r, const json_t *req) {
@@ -28,6 +63,8 @@ static json_t *query_points(srv_req *r, const json_t *req) {
     hits h;
     if (srv_run_query(r, req, 0, &h)) return NULL;
     json_t *pts = srv_scored_json(r, &h, &ps, &vs);
+    const char *key = order_key(req);
+    if (pts && key) add_order_values(r, &h, pts, key);
     srv_hits_free(&h);
     if (!pts && r->kind != SRV_REPLY_ERROR) srv_fail(r, 500, "Service internal error: out of memory");
     return pts;

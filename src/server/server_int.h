@@ -231,6 +231,11 @@ char *srv_filter_text(srv_req *r, const json_t *v, int *bad);
 json_t *srv_point_json(const vt_result *res, size_t i, int scored, const srv_payload_sel *ps,
                        const srv_vector_sel *vs, int unnamed_only);
 
+/* srv_order_value: the number a point was ordered by under order_by `key` (the payload value at
+ * the dotted key, the first of an array; an integer stays an integer), as Qdrant's order_value;
+ * NULL when the payload (JSON text) has none. */
+json_t *srv_order_value(const char *payload_json, const char *key);
+
 /* srv_points_json: all points of res as an array of srv_point_json. */
 json_t *srv_points_json(const vt_result *res, int scored, const srv_payload_sel *ps,
                         const srv_vector_sel *vs, int unnamed_only);

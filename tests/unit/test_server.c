@@ -225,6 +225,37 @@ static void test_points_roundtrip(void) {
     ASSERT_STR_CONTAINS(body_text(r), "\"result\":false");
 }
 
+/* A scroll with order_by gives each Record the value it was sorted by (qdrant-client's
+ * Record.order_value): an integer stays an integer, a float a float, the first of an array; the
+ * payload is read for it but only returned when asked for. */
+static void test_scroll_order_value(void) {
+    srv_req *r = run("PUT", "/collections/o", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/o/points?wait=true",
+            "{\"points\": [{\"id\": 1, \"vector\": [1, 0], \"payload\": {\"p\": 3, \"n\": {\"q\": [2.5, 9]}}},"
+            " {\"id\": 2, \"vector\": [0, 1], \"payload\": {\"p\": 1.5, \"n\": {\"q\": 7}}}]}");
+    ASSERT_EQ(r->status, 200);
+    r = run("POST", "/collections/o/points/scroll", "{\"order_by\": \"p\", \"with_payload\": false}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "\"points\":[{\"id\":2,\"order_value\":1.5},{\"id\":1,\"order_value\":3}]");
+    r = run("POST", "/collections/o/points/scroll", "{\"order_by\": {\"key\": \"n.q\", \"direction\": \"desc\"}}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "{\"id\":2,\"payload\":{\"p\":1.5,\"n\":{\"q\":7}},\"order_value\":7}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"order_value\":2.5}");
+    r = run("POST", "/collections/o/points/scroll", "{}");
+    ASSERT_TRUE(strstr(body_text(r), "order_value") == NULL);
+    /* and an order_by query: ScoredPoint.order_value */
+    r = run("POST", "/collections/o/points/query", "{\"query\": {\"order_by\": \"p\"}, \"with_payload\": false}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "{\"id\":2,\"version\":");
+    ASSERT_STR_CONTAINS(body_text(r), "\"order_value\":1.5}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"order_value\":3}");
+    r = run("POST", "/collections/o/points/query", "{\"query\": [1, 0]}");
+    ASSERT_TRUE(strstr(body_text(r), "order_value") == NULL);
+    r = run("DELETE", "/collections/o", NULL);
+    ASSERT_EQ(r->status, 200);
+}
+
 static void test_read_only_key(void) {
     g_ctx.api_key = "admin";
     g_ctx.ro_key = "reader";
@@ -269,6 +300,7 @@ int main(void) {
     RUN(test_routing_and_envelopes);
     RUN(test_bodies);
     RUN(test_points_roundtrip);
+    RUN(test_scroll_order_value);
     RUN(test_read_only_key);
     srv_req_fini(&g_req);
     vt_db_close(g_ctx.db);
