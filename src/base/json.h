@@ -23,6 +23,16 @@ typedef struct vt_json_read_error {
 } vt_json_read_error;
 int vt_json_read(const char *data, size_t len, json_t **out, vt_json_read_error *e);
 
+/* vt_json_dump: v as compact JSON text (vt_malloc'd, NUL-terminated; *len its length if len),
+ * every real the shortest decimal that reads back as the same double (json_write.c); NULL when
+ * memory runs out. Use it for anything stored or sent: json_dumps's fixed precision loses digits
+ * or prints noise. */
+char *vt_json_dump(const json_t *v, size_t *len);
+
+/* vt_json_f32: the double of f's shortest decimal, so that a float32 (a vector component, a
+ * score) is written as 0.15 rather than 0.15000000596046448. */
+double vt_json_f32(float f);
+
 /* vt_json_parse: parses len bytes of data (duplicate keys rejected; \u0000 allowed in strings,
  * so read those with json_string_length) into *out (caller:
  * json_decref). name is for messages: "NAME: invalid JSON at line L column C: why"; VT_ENOMEM when

@@ -128,7 +128,7 @@ static size_t on_body(char *p, size_t s, size_t n, void *ctx) {
 
 static int search_remote(const target *t, const query *q, size_t limit, hits *out, vt_error *err) {
     json_t *vec = json_array();
-    for (int i = 0; i < q->dim; i++) json_array_append_new(vec, json_real(q->vec[i]));
+    for (int i = 0; i < q->dim; i++) json_array_append_new(vec, json_real(vt_json_f32(q->vec[i])));
     json_t *req = json_pack("{s:o, s:s, s:I, s:b}", "query", vec, "using", q->target, "limit", (json_int_t)limit,
                             "with_payload", 1);
     if (t->filter) {
@@ -142,7 +142,7 @@ static int search_remote(const target *t, const query *q, size_t limit, hits *ou
     }
     if (t->exact || t->ef)
         json_object_set_new(req, "params", json_pack("{s:b, s:I}", "exact", t->exact, "hnsw_ef", (json_int_t)t->ef));
-    char *body = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    char *body = vt_json_dump(req, NULL);
     json_decref(req);
     char *esc = curl_easy_escape(NULL, t->coll, 0);
     char url[2048], key[600];

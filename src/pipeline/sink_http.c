@@ -192,7 +192,7 @@ static int http_exists(void *ctx, const char *coll, const vt_point_id *ids, size
 
 static json_t *vec_json(const float *v, uint32_t dim) {
     json_t *a = json_array();
-    for (uint32_t i = 0; i < dim; i++) json_array_append_new(a, json_real(v[i]));
+    for (uint32_t i = 0; i < dim; i++) json_array_append_new(a, json_real(vt_json_f32(v[i])));
     return a;
 }
 
@@ -210,7 +210,7 @@ static int http_upsert(void *ctx, const char *coll, const sink_point *pts, size_
         json_array_append_new(arr, p);
     }
     json_t *req = json_pack("{s:o}", "points", arr);
-    char *body = req ? json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
+    char *body = req ? vt_json_dump(req, NULL) : NULL;
     json_decref(req);
     char *path = coll_path(coll, "/points?wait=true");
     long status = 0;

@@ -46,19 +46,24 @@ int fusion_run(fusion_method m, const fusion_list *lists, size_t n_lists, const 
     size_t n = 0;
     for (size_t l = 0; l < n_lists; l++) {
         double w = weights ? weights[l] : 1.0, lo = 0, span = 0;
-        if (m == FUSION_DBSF && lists[l].n) {
+        int flip = 0;
+        if (m == FUSION_DBSF && lists[l].n > 1) {
             double mean = 0, var = 0;
             for (size_t j = 0; j < lists[l].n; j++) mean += lists[l].hits[j].score;
             mean /= (double)lists[l].n;
             for (size_t j = 0; j < lists[l].n; j++) var += pow(lists[l].hits[j].score - mean, 2);
-            double sd = sqrt(var / (double)lists[l].n);
+            double sd = sqrt(var / (double)(lists[l].n - 1));
             lo = mean - 3 * sd;
             span = 6 * sd;
+            flip = lists[l].hits[0].score < lists[l].hits[lists[l].n - 1].score;
         }
         for (size_t j = 0; j < lists[l].n; j++) {
             double s;
             if (m == FUSION_RRF) s = w > 0 ? 1.0 / (((double)j + 1) / w + rrf_k - 1) : 0.0;
-            else if (m == FUSION_DBSF) s = w * (span > 0 ? (lists[l].hits[j].score - lo) / span : 0.5);
+            else if (m == FUSION_DBSF) {
+                double x = span > 0 ? (lists[l].hits[j].score - lo) / span : 0.5;
+                s = w * (flip ? 1.0 - x : x);
+            }
             else s = w * lists[l].hits[j].score;
             c[n].h = lists[l].hits[j];
             c[n].h.score = (float)s;

@@ -14,6 +14,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -114,6 +115,11 @@ int srv_parse_payload_sel(srv_req *r, const json_t *v, int def, srv_payload_sel 
     return -1;
 }
 
+json_t *srv_with_vector(const json_t *req) {
+    json_t *v = req ? json_object_get(req, "with_vector") : NULL;
+    return v ? v : (req ? json_object_get(req, "with_vectors") : NULL);
+}
+
 int srv_parse_vector_sel(srv_req *r, const json_t *v, int def, srv_vector_sel *out) {
     memset(out, 0, sizeof *out);
     if (!v || json_is_null(v)) {
@@ -184,7 +190,7 @@ static json_t *payload_json(const char *text, const srv_payload_sel *ps) {
 
 static json_t *float_array(const float *d, uint32_t dim) {
     json_t *a = json_array();
-    for (uint32_t i = 0; a && i < dim; i++) json_array_append_new(a, json_real(d[i]));
+    for (uint32_t i = 0; a && i < dim; i++) json_array_append_new(a, json_real(vt_json_f32(d[i])));
     return a;
 }
 
@@ -195,7 +201,7 @@ json_t *srv_point_json(const vt_result *res, size_t i, int scored, const srv_pay
     json_object_set_new(o, "id", srv_id_json(vt_result_id(res, i)));
     if (scored) {
         json_object_set_new(o, "version", json_integer((json_int_t)vt_result_version(res, i)));
-        json_object_set_new(o, "score", json_real(vt_result_score(res, i)));
+        json_object_set_new(o, "score", json_real(vt_json_f32(vt_result_score(res, i))));
     }
     if (ps && ps->on) json_object_set_new(o, "payload", payload_json(vt_result_payload(res, i), ps));
     if (vs && vs->on) {
@@ -220,7 +226,7 @@ json_t *srv_point_json(const vt_result *res, size_t i, int scored, const srv_pay
             if (!vec) vec = json_object();
             json_object_set_new(vec, name, float_array(data, dim));
         }
-        if (!vec) vec = unnamed_only ? json_null() : json_object();
+        if (!vec) vec = json_object();
         json_object_set_new(o, "vector", vec);
     }
     return o;
@@ -252,16 +258,21 @@ int srv_unnamed_only(srv_req *r, const char *collection) {
 
 long long srv_json_size(srv_req *r, const json_t *obj, const char *key, long long def,
                         long long min, long long max) {
+    return srv_json_size_at(r, obj, key, key, def, min, max);
+}
+
+long long srv_json_size_at(srv_req *r, const json_t *obj, const char *key, const char *label, long long def,
+                           long long min, long long max) {
     json_t *v = obj ? json_object_get(obj, key) : NULL;
     if (!v || json_is_null(v)) return def;
     if (!json_is_integer(v)) {
-        srv_fail(r, 400, "Format error in JSON body: %s must be an integer", key);
+        srv_fail(r, 400, "Format error in JSON body: %s must be an integer", label);
         return -1;
     }
     long long x = json_integer_value(v);
     if (x < min || x > max) {
         srv_fail(r, 422, "Validation error in JSON body: [%s: value %lld invalid, must be from %lld to %lld]",
-                 key, x, min, max);
+                 label, x, min, max);
         return -1;
     }
     return x;

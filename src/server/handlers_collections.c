@@ -69,11 +69,15 @@ static int apply_hnsw(srv_req *r, const json_t *h, const char *where, vt_vector_
         srv_fail(r, 400, "Format error in JSON body: %s must be an object", where);
         return -1;
     }
-    long long m = srv_json_size(r, h, "m", p->hnsw_m, 0, 1024);
+    char lm[160], lef[160], lfst[160];
+    snprintf(lm, sizeof lm, "%s.m", where);
+    snprintf(lef, sizeof lef, "%s.ef_construct", where);
+    snprintf(lfst, sizeof lfst, "%s.full_scan_threshold", where);
+    long long m = srv_json_size_at(r, h, "m", lm, p->hnsw_m, 0, 1024);
     if (m < 0) return -1;
-    long long ef = srv_json_size(r, h, "ef_construct", p->hnsw_ef_construct, 4, 1 << 20);
+    long long ef = srv_json_size_at(r, h, "ef_construct", lef, p->hnsw_ef_construct, 4, 1 << 20);
     if (ef < 0) return -1;
-    long long fst = srv_json_size(r, h, "full_scan_threshold", p->full_scan_threshold, 10, 1LL << 40);
+    long long fst = srv_json_size_at(r, h, "full_scan_threshold", lfst, p->full_scan_threshold, 10, 1LL << 40);
     if (fst < 0) return -1;
     p->hnsw_m = (uint32_t)m;
     p->hnsw_ef_construct = (uint32_t)ef;

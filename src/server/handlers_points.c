@@ -342,26 +342,43 @@ static int selected_ids(srv_req *r, const char *coll, const selector_buf *s, vt_
     }
 }
 
-/* set_at_path: merges value's keys into the object at the dotted path inside payload. */
-static int set_at_path(json_t *payload, const char *key, json_t *value) {
-    json_t *cur = payload;
+/* set_at_path: merges value's keys into the object(s) at the path inside payload, as Qdrant's
+ * JsonPath: `a.b` (objects made where missing), `a[0].b` (that element), `a[].b` (every
+ * element); an index or `[]` on something that is not an array sets nothing. */
+static int set_at_path(json_t *cur, const char *p, json_t *value) {
+    if (!*p) return json_is_object(cur) ? json_object_update(cur, value) : 0;
     char part[256];
-    const char *p = key;
-    while (*p) {
-        size_t len = strcspn(p, ".");
-        if (len >= sizeof part) return -1;
-        memcpy(part, p, len);
-        part[len] = '\0';
-        json_t *next = json_object_get(cur, part);
-        if (!next || !json_is_object(next)) {
-            next = json_object();
-            json_object_set_new(cur, part, next);
+    size_t len = strcspn(p, ".[");
+    if (len >= sizeof part) return -1;
+    memcpy(part, p, len);
+    part[len] = '\0';
+    p += len;
+    json_t *next = json_object_get(cur, part);
+    if (*p == '[') {
+        const char *close = strchr(p, ']');
+        if (!close) return -1;
+        const char *rest = close[1] == '.' ? close + 2 : close + 1;
+        if (!next || !json_is_array(next)) return 0;
+        if (close == p + 1) {
+            size_t i;
+            json_t *el;
+            json_array_foreach(next, i, el) {
+                if (json_is_object(el) && set_at_path(el, rest, value) != 0) return -1;
+            }
+            return 0;
         }
-        cur = next;
-        p += len;
-        if (*p == '.') p++;
+        char *end;
+        unsigned long idx = strtoul(p + 1, &end, 10);
+        if (end != close) return -1;
+        json_t *el = json_array_get(next, idx);
+        return el && json_is_object(el) ? set_at_path(el, rest, value) : 0;
     }
-    return json_object_update(cur, value);
+    if (*p == '.') p++;
+    if (!next || !json_is_object(next)) {
+        next = json_object();
+        if (json_object_set_new(cur, part, next) != 0) return -1;
+    }
+    return set_at_path(next, p, value);
 }
 
 static int op_payload(srv_req *r, const char *coll, const json_t *body, int overwrite, uint64_t *op) {
@@ -601,7 +618,7 @@ void h_points_retrieve(srv_req *r) {
     srv_payload_sel ps;
     srv_vector_sel vs;
     if (srv_parse_payload_sel(r, json_object_get(r->json, "with_payload"), 1, &ps) ||
-        srv_parse_vector_sel(r, json_object_get(r->json, "with_vector"), 0, &vs)) {
+        srv_parse_vector_sel(r, srv_with_vector(r->json), 0, &vs)) {
         vt_free(ids);
         return;
     }
@@ -655,7 +672,7 @@ void h_points_scroll(srv_req *r) {
     srv_payload_sel ps;
     srv_vector_sel vs;
     if (srv_parse_payload_sel(r, b ? json_object_get(b, "with_payload") : NULL, 1, &ps) ||
-        srv_parse_vector_sel(r, b ? json_object_get(b, "with_vector") : NULL, 0, &vs))
+        srv_parse_vector_sel(r, srv_with_vector(b), 0, &vs))
         return;
     long long limit = srv_json_size(r, b, "limit", 10, 1, SRV_MAX_LIMIT);
     if (limit < 0) return;

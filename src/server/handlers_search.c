@@ -58,7 +58,7 @@ static json_t *query_points(srv_req *r, const json_t *req) {
     srv_payload_sel ps;
     srv_vector_sel vs;
     if (srv_parse_payload_sel(r, json_object_get(req, "with_payload"), 0, &ps) ||
-        srv_parse_vector_sel(r, json_object_get(req, "with_vector"), 0, &vs))
+        srv_parse_vector_sel(r, srv_with_vector(req), 0, &vs))
         return NULL;
     hits h;
     if (srv_run_query(r, req, 0, &h)) return NULL;
@@ -164,7 +164,7 @@ static void groups_run(srv_req *r, const json_t *req) {
     srv_payload_sel ps;
     srv_vector_sel vs;
     if (srv_parse_payload_sel(r, json_object_get(req, "with_payload"), 0, &ps) ||
-        srv_parse_vector_sel(r, json_object_get(req, "with_vector"), 0, &vs))
+        srv_parse_vector_sel(r, srv_with_vector(req), 0, &vs))
         return;
     json_t *q = json_deep_copy(req);
     if (!q) {

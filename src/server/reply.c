@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/json.h"
 #include "server/server_int.h"
 
 static void reply_reset(srv_req *r) {
@@ -94,6 +95,10 @@ void srv_fail(srv_req *r, int status, const char *fmt, ...) {
 
 void srv_fail_vt(srv_req *r, int rc, const vt_error *err) {
     const char *msg = err && err->message[0] ? err->message : vt_errstr(rc);
+    if (rc == VT_EINVAL && strstr(msg, "At least one field condition must be specified")) {
+        srv_fail(r, 422, "Validation error in JSON body: [%s]", msg);
+        return;
+    }
     switch (rc) {
     case VT_EINVAL:
     case VT_ECORRUPT:
@@ -156,8 +161,4 @@ json_t *srv_envelope(srv_req *r, double seconds) {
     }
 }
 
-char *srv_dumps(const json_t *v, size_t *len) {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(9));
-    if (len) *len = s ? strlen(s) : 0;
-    return s;
-}
+char *srv_dumps(const json_t *v, size_t *len) { return vt_json_dump(v, len); }

@@ -226,6 +226,14 @@ void srv_dispatch(srv_req *r) {
                  VT_MAX_NAME_LEN);
         return;
     }
+    if (strncmp(rt->pattern, "/collections/{}", 15) == 0) {
+        for (const unsigned char *c = (const unsigned char *)r->params[0]; *c; c++) {
+            if (*c < 0x20 || *c == 0x7f) {
+                srv_fail(r, 422, "Validation error in path parameters: [collection_name: must not contain control characters]");
+                return;
+            }
+        }
+    }
     if (!rt->is_open) {
         const char *why;
         int access = srv_auth_check(r->ctx, r->api_key_header, r->authorization, &why);
@@ -235,6 +243,21 @@ void srv_dispatch(srv_req *r) {
         }
         if (access == SRV_ACCESS_READ && rt->is_write) {
             srv_fail(r, 403, "Forbidden: Global manage access is required");
+            return;
+        }
+    }
+    /* ?timeout= (seconds, at least 1) is checked on every route that may take it, as Qdrant's
+     * query-parameter extractor does, before the body */
+    const char *timeout = srv_query(r, "timeout");
+    if (timeout) {
+        char *end;
+        long long t = strtoll(timeout, &end, 10);
+        if (!*timeout || *end || timeout[0] == '-') {
+            srv_fail(r, 400, "Deserialize error in query parameters: timeout: invalid digit found in string");
+            return;
+        }
+        if (t < 1) {
+            srv_fail(r, 422, "Validation error in query parameters: [timeout: value %lld invalid, must be 1 or larger]", t);
             return;
         }
     }

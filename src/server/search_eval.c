@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/json.h"
 #include "query/fusion.h"
 #include "server/server_int.h"
 
@@ -620,6 +621,22 @@ int srv_run_query(srv_req *r, const json_t *req, int depth, hits *out) {
     out->n = 0;
     qspec q;
     if (read_qspec(r, req, 10, &q)) return -1;
+    json_t *query0 = json_object_get(req, "query"), *pf0 = json_object_get(req, "prefetch");
+    int has_query = query0 && !json_is_null(query0);
+    if (!has_query && pf0 && !json_is_null(pf0) && !(json_is_array(pf0) && json_array_size(pf0) == 0)) {
+        srv_fail(r, 400, "Bad request: A query is needed to merge the prefetches. Can't have prefetches without "
+                         "defining a query.");
+        return -1;
+    }
+    if (!has_query && q.has_thr) {
+        srv_fail(r, 400, "Bad request: A query is needed to use the score_threshold. Can't have score_threshold "
+                         "without defining a query.");
+        return -1;
+    }
+    if (q.has_thr && json_is_object(query0) && json_object_get(query0, "order_by")) {
+        srv_fail(r, 400, "Bad request: Can't use score_threshold with an order_by query.");
+        return -1;
+    }
     hits *lists = NULL;
     size_t n_lists = 0;
     int rc = -1;
@@ -780,7 +797,7 @@ json_t *srv_scored_json(srv_req *r, const hits *h, const srv_payload_sel *ps, co
         }
         if (!p) break;
         json_object_set_new(p, "version", json_integer((json_int_t)h->v[i].version));
-        json_object_set_new(p, "score", json_real(h->v[i].score));
+        json_object_set_new(p, "score", json_real(vt_json_f32(h->v[i].score)));
         json_array_append_new(arr, p);
     }
     vt_result_free(res);

@@ -247,6 +247,12 @@ int srv_unnamed_only(srv_req *r, const char *collection);
 /* srv_json_size: a non-negative integer at v (absent → def) up to max; -1 after a 400. */
 long long srv_json_size(srv_req *r, const json_t *obj, const char *key, long long def,
                         long long min, long long max);
+/* srv_json_size_at: the same, naming the field `label` (a path such as hnsw_config.ef_construct)
+ * in its messages. */
+long long srv_json_size_at(srv_req *r, const json_t *obj, const char *key, const char *label, long long def,
+                           long long min, long long max);
+/* srv_with_vector: req's with_vector, or its alias with_vectors (as Qdrant accepts); NULL if neither. */
+json_t *srv_with_vector(const json_t *req);
 
 /* --- inference.c --------------------------------------------------------------------------- */
 

@@ -58,8 +58,9 @@ static void test_dbsf_and_weighted(void) {
     size_t n = 0;
     vt_error err = {0};
     ASSERT_EQ(fusion_run(FUSION_DBSF, l, 2, NULL, 0, &out, &n, &err), VT_OK);
-    /* list a: μ = 2, σ = sqrt(2/3); (s − (μ − 3σ)) / 6σ; list b: σ = 0 → 0.5 */
-    double sd = sqrt(2.0 / 3), lo = 2 - 3 * sd;
+    /* list a: μ = 2, σ = 1 (sample variance, n − 1, as Qdrant's distr_norm); (s − (μ − 3σ)) / 6σ;
+     * list b: one result → 0.5 */
+    double sd = sqrt(2.0 / 2), lo = 2 - 3 * sd;
     ASSERT_EQ(out[0].id.num, 2);
     ASSERT_NEAR(out[0].score, (2 - lo) / (6 * sd) + 0.5, 1e-6);
     ASSERT_EQ(out[1].id.num, 1);

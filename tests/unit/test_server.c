@@ -256,6 +256,27 @@ static void test_scroll_order_value(void) {
     ASSERT_EQ(r->status, 200);
 }
 
+/* Payload numbers are stored and returned with every digit (they were once cut to 9 significant
+ * digits on the way to storage), and filters compare the exact values. */
+static void test_payload_numbers_exact(void) {
+    srv_req *r = run("PUT", "/collections/n", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/n/points?wait=true",
+            "{\"points\": [{\"id\": 1, \"vector\": [0.15, 1], \"payload\": {\"ts\": 1700000000.123, \"p\": 19.99}},"
+            " {\"id\": 2, \"vector\": [0, 1], \"payload\": {\"ts\": 1700000000.9}}]}");
+    ASSERT_EQ(r->status, 200);
+    r = run("GET", "/collections/n/points/1", NULL);
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "\"payload\":{\"ts\":1700000000.123,\"p\":19.99}");
+    r = run("POST", "/collections/n/points", "{\"ids\": [1], \"with_vector\": true}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"vector\":[0.15,1.0]");
+    r = run("POST", "/collections/n/points/count",
+            "{\"filter\": {\"must\": [{\"key\": \"ts\", \"range\": {\"gte\": 1700000000.5}}]}, \"exact\": true}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"count\":1");
+    r = run("DELETE", "/collections/n", NULL);
+    ASSERT_EQ(r->status, 200);
+}
+
 static void test_read_only_key(void) {
     g_ctx.api_key = "admin";
     g_ctx.ro_key = "reader";
@@ -301,6 +322,7 @@ int main(void) {
     RUN(test_bodies);
     RUN(test_points_roundtrip);
     RUN(test_scroll_order_value);
+    RUN(test_payload_numbers_exact);
     RUN(test_read_only_key);
     srv_req_fini(&g_req);
     vt_db_close(g_ctx.db);
