@@ -9,6 +9,13 @@
 // cannot send: malformed JSON, deep nesting, oversized bodies, wrong content types, slow
 // clients. Search results are checked against brute force computed here.
 //
+// Every response the clients (and the raw requests) get passes through a validating proxy
+// (openapi-check.mjs) and is checked against Qdrant's OpenAPI spec (1.19, and 1.18 for the
+// legacy endpoints): a test during which a response broke the spec fails, naming the method,
+// the path and the schema error. The last test prints how many responses were checked per
+// operation and fails on a request no spec operation matches (vitrine's own routes, listed in
+// NOT_IN_SPEC, excepted).
+//
 // Prints "ok NAME" / "FAIL NAME: why" per test and ends with "N passed, N failed".
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,23 +27,78 @@ import http from 'node:http';
 import assert from 'node:assert/strict';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { QdrantClient as QdrantClient118 } from 'qdrant-js-118';
+import { SpecValidator, startValidatingProxy, normalizePath } from './openapi-check.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = process.env.VITRINE_BIN || join(ROOT, 'build/vitrine');
 const MODEL = 'fashion-clip';
 let passed = 0, failed = 0;
 
+// ------------------------------------------------------------------ spec checks
+// Requests that no spec operation matches on purpose: vitrine's own routes (docs/API.md) and the
+// suite's probe of an unknown route.
+const NOT_IN_SPEC = [
+  { re: /^GET \/console(\/.*)?$/, why: 'vitrine web console' },
+  { re: /^GET \/media\/.+$/, why: 'vitrine --media-root files' },
+  { re: /^GET \/no\/such\/route$/, why: 'probe of an unknown route (404)' },
+];
+// Keys vitrine adds to a spec response on purpose (docs/API.md), not validated: the inference
+// models it serves, in /telemetry.
+const spec = new SpecValidator({ extensions: [{ op: 'GET /telemetry', pointer: '/result', key: 'models' }] });
+const perOperation = new Map(); // "METHOD template [spec]" -> responses checked
+const unmatched = new Map(); // "METHOD path" -> count
+const exempt = new Map();
+let currentTest = '(outside a test)';
+const violations = []; // { test, msg }
+
+function checkResponse(r) {
+  const path = normalizePath(r.url);
+  // Qdrant's auth middleware answers 401 in plain text, which its spec does not describe (§10)
+  if (r.status === 401 && (r.contentType || '').startsWith('text/plain')) {
+    const k = `${r.method} ${path} → 401 text/plain (Qdrant's auth middleware, not in the spec)`;
+    exempt.set(k, (exempt.get(k) || 0) + 1);
+    return;
+  }
+  const res = spec.check(r);
+  if (!res.op) {
+    const k = `${r.method} ${path}`;
+    const allowed = NOT_IN_SPEC.find((x) => x.re.test(k));
+    if (allowed) exempt.set(`${k} (${allowed.why})`, (exempt.get(`${k} (${allowed.why})`) || 0) + 1);
+    else unmatched.set(k, (unmatched.get(k) || 0) + 1);
+    return;
+  }
+  const k = `${res.op} [${res.spec}]`;
+  perOperation.set(k, (perOperation.get(k) || 0) + 1);
+  for (const e of res.errors)
+    violations.push({ test: currentTest, msg: `${r.method} ${r.url} → ${r.status}: ${e} [spec ${res.spec} ${res.op} ${res.code || ''}]` });
+}
+
+function takeViolations(name) {
+  const mine = violations.filter((v) => v.test === name);
+  for (const v of mine) violations.splice(violations.indexOf(v), 1);
+  return mine;
+}
+
 // ------------------------------------------------------------------ harness
 async function test(name, fn) {
+  currentTest = name;
   try {
     await fn();
+    const bad = takeViolations(name);
+    if (bad.length) {
+      const shown = [...new Set(bad.map((v) => v.msg))];
+      throw new Error(`${bad.length} response(s) break the OpenAPI spec:\n       ${shown.slice(0, 20).join('\n       ')}${shown.length > 20 ? `\n       … and ${shown.length - 20} more` : ''}`);
+    }
     passed++;
     console.log(`ok   ${name}`);
   } catch (e) {
     failed++;
     console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : e}`);
     if (e && e.data) console.log(`     response: ${JSON.stringify(e.data)}`);
+    const bad = takeViolations(name);
+    if (bad.length) console.log(`     and ${bad.length} response(s) break the OpenAPI spec:\n       ${[...new Set(bad.map((v) => v.msg))].slice(0, 20).join('\n       ')}`);
   }
+  currentTest = '(between tests)';
 }
 
 function startServer(dataDir, extra = []) {
@@ -50,8 +112,14 @@ function startServer(dataDir, extra = []) {
       const m = buf.match(/listening on http:\/\/([^ ]+):(\d+)/);
       if (m && !proc.url) {
         clearTimeout(timer);
-        proc.url = `http://127.0.0.1:${m[2]}`;
-        resolve(proc);
+        proc.directUrl = `http://127.0.0.1:${m[2]}`;
+        proc.url = proc.directUrl;
+        // the clients talk to the validating proxy; directUrl is the server itself
+        startValidatingProxy(proc.directUrl, checkResponse).then((proxy) => {
+          proc.proxy = proxy;
+          proc.url = proxy.url;
+          resolve(proc);
+        }, reject);
       }
     });
     proc.on('exit', (code, signal) => {
@@ -63,11 +131,12 @@ function startServer(dataDir, extra = []) {
 }
 
 function stopServer(proc) {
-  return new Promise((resolve) => {
+  const stopped = new Promise((resolve) => {
     if (proc.exitCode_ !== undefined) return resolve(proc.exitCode_);
     proc.on('exit', (code) => resolve(code));
     proc.kill('SIGTERM');
   });
+  return stopped.then(async (code) => { if (proc.proxy) await proc.proxy.close(); return code; });
 }
 
 async function raw(base, method, path, body, headers = {}) {
@@ -139,6 +208,37 @@ for (let i = 0; i < N; i++) {
   points.push({ id: i < 2 ? UUIDS[i] : i, vector: randVec(DIM),
     payload: { group: i % 3, tag: `t${i % 5}`, price: i * 1.5, nested: { level: i % 4 } } });
 }
+
+await test('the spec checker rejects responses that break the spec', async () => {
+  const chk = (method, url, status, body, contentType = 'application/json') =>
+    spec.check({ method, url, status, contentType, body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)) });
+  const env = (result) => ({ result, status: 'ok', time: 0.001 });
+  const good = { id: 1, version: 3, score: 0.5, payload: { a: null }, vector: [1, 2] };
+  assert.deepEqual(chk('POST', '/collections/c/points/query', 200, env({ points: [good] })).errors, []);
+  assert.deepEqual(chk('POST', '/collections/c/points/search', 200, env([good])).errors, [], 'legacy search, from the 1.18 spec');
+  assert.equal(chk('POST', '/collections/c/points/search', 200, env([good])).spec, '1.18');
+  assert.deepEqual(chk('GET', '/collections/missing', 404, { status: { error: 'Not found: …' }, time: 0 }).errors, []);
+  const bad = [
+    ['POST', '/collections/c/points/query', 200, env({ points: [{ id: 1, score: 0.5 }] }), /\/result\/points\/0 must have required property 'version'/],
+    ['POST', '/collections/c/points/query', 200, env({ points: [{ ...good, id: 'not-a-uuid' }] }), /\/result\/points\/0\/id/],
+    ['POST', '/collections/c/points/query', 200, env([good]), /\/result must be object/],
+    ['PUT', '/collections/c/points', 200, env({ operation_id: 1, status: 'done' }), /\/result\/status must be equal to one of the allowed values/],
+    ['GET', '/collections/c', 200, env({ status: 'green', optimizer_status: 'ok', segments_count: 1, payload_schema: {},
+      config: { params: { vectors: { size: 4, distance: 'Dot', extra: 1 } }, hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000 },
+        optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, flush_interval_sec: 5 } } }), /\/result\/config\/params\/vectors/],
+    ['GET', '/collections/c', 404, { status: 'not found', time: 0 }, /\/status must be object/],
+    ['POST', '/collections/c/points/count', 200, { result: { count: 1 }, time: 0 }, /status is undefined, not "ok"/],
+    ['POST', '/collections/c/points/count', 200, env({ count: -1 }), /\/result\/count must/],
+    ['GET', '/healthz', 500, '', /status 500 is not declared/],
+    ['GET', '/healthz', 200, '{"ok":true}', /content type "application\/json" is not declared/],
+  ];
+  for (const [m, u, st, b, re] of bad) {
+    const r = chk(m, u, st, b);
+    assert.ok(r.errors.some((e) => re.test(e)), `${m} ${u} ${st}: ${JSON.stringify(r.errors)} should match ${re}`);
+  }
+  assert.equal(spec.match('GET', '/no/such/route'), null);
+  assert.equal(spec.match('POST', '//collections/items/points/search/batch/').template, '/collections/{collection_name}/points/search/batch');
+});
 
 await test('GET / reports Qdrant 1.19.0 without an envelope', async () => {
   const r = await raw(url, 'GET', '/');
@@ -248,7 +348,7 @@ await test('prefetch with RRF and DBSF fusion', async () => {
   const dbsf = new Map();
   for (const l of [l1, l2]) {
     const m = l.reduce((s, p) => s + p.score, 0) / l.length;
-    const sd = Math.sqrt(l.reduce((s, p) => s + (p.score - m) ** 2, 0) / l.length);
+    const sd = Math.sqrt(l.reduce((s, p) => s + (p.score - m) ** 2, 0) / (l.length - 1));
     for (const p of l) dbsf.set(p.id, (dbsf.get(p.id) || 0) + (p.score - (m - 3 * sd)) / (6 * sd));
   }
   const wantD = [...dbsf.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
@@ -632,7 +732,7 @@ await test('a body over 32 MiB is a 400 Payload error and the server keeps servi
 });
 
 await test('a slow client does not block others', async () => {
-  const port = Number(new URL(url).port);
+  const port = Number(new URL(server.directUrl).port); // the server itself, not the proxy
   const sock = net.connect(port, '127.0.0.1');
   await new Promise((res) => sock.on('connect', res));
   const body = JSON.stringify({ exact: true });
@@ -739,6 +839,17 @@ await test('api key: the client with the key works; the read-only key gets 403 o
 await test('the keyed server exits 0 on SIGTERM', async () => {
   assert.equal(await stopServer(keyed), 0);
 });
+await test('every response conforms to the OpenAPI spec; every request matches a spec operation', async () => {
+  const total = [...perOperation.values()].reduce((a, b) => a + b, 0);
+  console.log(`     responses checked against the spec: ${total}, in ${perOperation.size} operations`);
+  for (const [k, n] of [...perOperation.entries()].sort()) console.log(`     ${String(n).padStart(5)}  ${k}`);
+  for (const [k, n] of [...exempt.entries()].sort()) console.log(`     ${String(n).padStart(5)}  not checked: ${k}`);
+  for (const [k, n] of [...spec.extensionHits.entries()].sort()) console.log(`     ${String(n).padStart(5)}  vitrine extension key left out before validation: ${k}`);
+  const stray = takeViolations('(between tests)').concat(takeViolations('(outside a test)'));
+  assert.equal(stray.length, 0, `responses outside a test break the spec:\n       ${stray.map((v) => v.msg).join('\n       ')}`);
+  assert.equal(unmatched.size, 0, `requests that match no operation of the spec: ${[...unmatched.keys()].join(', ')}`);
+});
+
 imageServer.close();
 rmSync(dataDir, { recursive: true, force: true });
 rmSync(keyDir, { recursive: true, force: true });

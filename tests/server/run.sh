@@ -9,7 +9,7 @@ if ! command -v node >/dev/null 2>&1; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-if [ ! -f "$dir/node_modules/@qdrant/js-client-rest/package.json" ] || [ ! -f "$dir/node_modules/qdrant-js-118/package.json" ]; then
+if [ ! -f "$dir/node_modules/@qdrant/js-client-rest/package.json" ] || [ ! -f "$dir/node_modules/qdrant-js-118/package.json" ] || [ ! -f "$dir/node_modules/ajv/package.json" ]; then
     echo "server e2e: $dir/node_modules is missing (run scripts/install-deps.sh, or npm ci in $dir)"
     echo "0 passed, 1 failed"
     exit 1
