@@ -111,6 +111,11 @@ static char *build_filter(const json_t *user, const vt_point_id *only, long only
                           const vt_point_id *not, size_t not_n, int *oom) {
     *oom = 0;
     if (!user && only_n < 0 && not_n == 0) return NULL;
+    if (only_n < 0 && not_n == 0) { /* the user's filter as it is: the planner sees its clauses */
+        char *s = srv_dumps(user, NULL);
+        if (!s) *oom = 1;
+        return s;
+    }
     json_t *f = json_object();
     json_t *must = json_array();
     if (user) json_array_append(must, (json_t *)user);
