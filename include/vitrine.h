@@ -54,7 +54,8 @@ extern "C" {
     X(ENOTFOUND, -7, "not found")                                                \
     X(EINTERNAL, -8, "internal error")                                           \
     X(EEXIST, -9, "already exists")                                              \
-    X(EREADONLY, -10, "database refuses writes after a failed durability step")
+    X(EREADONLY, -10, "database refuses writes after a failed durability step")               \
+    X(EBUSY, -11, "data folder in use by another process")
 
 enum vt_errno {
 #define VT_ERR_ENUM(name, val, msg) VT_##name = val,
@@ -261,8 +262,11 @@ vt_db_opts vt_db_opts_default(void);
 
 /* vt_db_open: opens (creating if needed) the database in folder dir (created if missing; LMDB
  * files data.mdb and lock.mdb, index files under dir/index/). opts may be NULL. On success *out
- * is a handle owned by the caller (vt_db_close). One process at a time should write a folder.
- * Errors: VT_EIO (folder, LMDB), VT_ECORRUPT (not a vitrine database or a newer format). */
+ * is a handle owned by the caller (vt_db_close). One handle at a time may have a folder: the
+ * open takes an exclusive lock on dir/LOCK (released by vt_db_close or the process's end), since
+ * each handle keeps its own indexes and op log. Errors: VT_EBUSY (another handle, in this or
+ * another process, has the folder; the message names its pid), VT_EIO (folder, LMDB),
+ * VT_ECORRUPT (not a vitrine database or a newer format). */
 int vt_db_open(const char *dir, const vt_db_opts *opts, vt_db **out, vt_error *err);
 
 /* vt_db_close: releases everything (nothing is pending: every write committed before it

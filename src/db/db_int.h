@@ -73,6 +73,7 @@ typedef struct vt_db {
     MDB_env *env;
     MDB_dbi dbi_meta, dbi_colls, dbi_aliases, dbi_points, dbi_oplog;
     char *dir;                /* the data folder */
+    int lock_fd;              /* dir/LOCK, held with flock(LOCK_EX) while open (-1: none) */
     vt_db_opts opts;
     uint64_t map_size;        /* the current map size */
     pthread_mutex_t write_mu; /* one writer at a time (LMDB's rule, kept here so that map

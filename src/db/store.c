@@ -60,9 +60,12 @@
  * record; nothing from disk is asserted [SQLite aDataEnd].
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "db_int.h"
@@ -496,6 +499,38 @@ static int open_dbis(vt_db *db, vt_error *err) {
     return VT_OK;
 }
 
+/* lock_folder: takes dir/LOCK exclusively (flock, so the kernel drops it when the process
+ * dies, however it dies) and writes this pid into it for the message another opener gets. Two
+ * handles on one folder would each keep their own HNSW graphs and op log position, so one's
+ * index save could truncate op-log entries the other never applied: refused instead. */
+static int lock_folder(vt_db *db, const char *dir, vt_error *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/LOCK", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return vt_fail(err, VT_EIO, "%s: cannot open the lock file: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return vt_fail(err, VT_EBUSY,
+                           "%s: in use by another process (pid %s): stop it first, or send your requests to "
+                           "its server",
+                           dir, *pid ? pid : "unknown");
+        return vt_fail(err, VT_EIO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        /* only the message to a second opener suffers */
+    }
+    db->lock_fd = fd;
+    return VT_OK;
+}
+
 int vt_db_open(const char *dir, const vt_db_opts *opts, vt_db **out, vt_error *err) {
     *out = NULL;
     if (!dir || !*dir) return vt_fail(err, VT_EINVAL, "vt_db_open: no data folder given");
@@ -505,6 +540,7 @@ int vt_db_open(const char *dir, const vt_db_opts *opts, vt_db **out, vt_error *e
         return vt_fail(err, VT_EIO, "%s: cannot create the data folder: %s", dir, strerror(errno));
     vt_db *db = vt_calloc(1, sizeof *db);
     if (!db) return vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
+    db->lock_fd = -1;
     int rc;
     db->opts = opts ? *opts : vt_db_opts_default();
     if (db->opts.map_size < (1u << 20)) db->opts.map_size = 1u << 20;
@@ -519,6 +555,7 @@ int vt_db_open(const char *dir, const vt_db_opts *opts, vt_db **out, vt_error *e
         rc = vt_fail(err, VT_ENOMEM, "%s: out of memory", dir);
         goto fail;
     }
+    if ((rc = lock_folder(db, dir, err)) != VT_OK) goto fail;
     if ((rc = mdb_env_create(&db->env))) {
         db->env = NULL;
         rc = db_lmdb_fail(err, rc, dir);
@@ -560,6 +597,7 @@ void vt_db_close(vt_db *db) {
     pthread_mutex_destroy(&db->ix_mu);
     pthread_rwlock_destroy(&db->map_mu);
     pthread_mutex_destroy(&db->write_mu);
+    if (db->lock_fd >= 0) close(db->lock_fd); /* last: the folder is free once all is saved */
     vt_free(db->dir);
     vt_free(db);
 }

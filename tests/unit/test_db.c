@@ -6,10 +6,12 @@
  * half-applied). Each test works in its own folder under /tmp.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -618,8 +620,50 @@ static void test_point_ids(void) {
     ASSERT_EQ(vt_point_id_parse("", 0, &id, &err), VT_EINVAL);
 }
 
+/* One handle per folder: a second open, in this process or another, is VT_EBUSY naming the
+ * holder's pid; the folder is free again after vt_db_close, and after its holder is killed. */
+static void test_one_handle_per_folder(void) {
+    const char *dir = fresh_dir("lock");
+    vt_db *a = open_db(dir), *b = NULL;
+    ASSERT_TRUE(a != NULL);
+    vt_error err = {0};
+    ASSERT_EQ(vt_db_open(dir, NULL, &b, &err), VT_EBUSY);
+    ASSERT_TRUE(b == NULL);
+    char mine[32];
+    snprintf(mine, sizeof mine, "(pid %d)", (int)getpid());
+    ASSERT_STR_CONTAINS(err.message, mine);
+    ASSERT_STR_CONTAINS(err.message, "in use by another process");
+    vt_db_close(a);
+    /* a child holds it until it is killed */
+    int ready[2];
+    ASSERT_EQ(pipe(ready), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        vt_db *c = open_db(dir);
+        if (write(ready[1], c ? "y" : "n", 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    char ok = 0;
+    ASSERT_EQ(read(ready[0], &ok, 1), 1);
+    ASSERT_EQ(ok, 'y');
+    memset(&err, 0, sizeof err);
+    ASSERT_EQ(vt_db_open(dir, NULL, &b, &err), VT_EBUSY);
+    snprintf(mine, sizeof mine, "(pid %d)", (int)child);
+    ASSERT_STR_CONTAINS(err.message, mine);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    close(ready[0]);
+    close(ready[1]);
+    a = open_db(dir);
+    ASSERT_TRUE(a != NULL);
+    vt_db_close(a);
+    rm_dir();
+}
+
 int main(void) {
     RUN(test_point_ids);
+    RUN(test_one_handle_per_folder);
     RUN(test_collections_and_aliases);
     RUN(test_points_payload_versions);
     RUN(test_scroll_count_reopen);
