@@ -43,6 +43,7 @@
 
 #include "alloc.h"
 #include "json.h"
+#include "utf8.h"
 
 #define READ_MAX_DEPTH 2048
 #define KEY_INLINE 64 /* object keys up to this long are held on the stack while their value is read */
@@ -204,26 +205,6 @@ static json_t *json_number(reader *r) {
 
 /* ---- strings ---- */
 
-/* utf8_sequence: the length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t n) {
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
-    else return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
-    if (cp >= 0xd800 && cp <= 0xdfff) return 0;
-    return len;
-}
-
 static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out) {
     if (end - p < 4) return 0;
     uint32_t v = 0;
@@ -263,7 +244,7 @@ static const char *read_string(reader *r, size_t *len, int *escaped) {
         } else if (c < 0x80) {
             p++;
         } else {
-            size_t n = utf8_sequence(p, (size_t)(end - p));
+            size_t n = vt_utf8_sequence(p, (size_t)(end - p));
             if (!n) return (const char *)fail(r, p, "invalid UTF-8 byte 0x%02x in string", c);
             p += n;
         }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/utf8.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "base/sha1.h"
@@ -217,24 +218,6 @@ static int read_csv_record(mf_reader *r, char **cells, size_t max, size_t *n_cel
     return 0;
 }
 
-/* utf8_valid: 1 if s (NUL-terminated) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-static int utf8_valid(const char *s) {
-    const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        size_t len = *u < 0x80 ? 1 : (*u & 0xe0) == 0xc0 ? 2 : (*u & 0xf0) == 0xe0 ? 3 : (*u & 0xf8) == 0xf0 ? 4 : 0;
-        if (!len) return 0;
-        uint32_t cp = len == 1 ? *u : *u & (0x7f >> len);
-        for (size_t i = 1; i < len; i++) {
-            if ((u[i] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (u[i] & 0x3f);
-        }
-        static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-        u += len;
-    }
-    return 1;
-}
-
 /* csv_value: a cell as a JSON value (number, boolean or string; manifest.h). */
 static json_t *csv_value(const char *s) {
     if (!strcmp(s, "true")) return json_true();
@@ -290,7 +273,7 @@ int mf_next(mf_reader *r, mf_item *item, int *eof, vt_error *err) {
         rc = obj ? VT_OK : VT_ENOMEM;
         for (size_t i = 0; i < nc && !rc; i++) {
             if (!cells[i][0]) continue;
-            if (!utf8_valid(cells[i])) {
+            if (!vt_utf8_valid((const uint8_t *)cells[i], strlen(cells[i]), NULL)) {
                 json_decref(obj);
                 vt_free(cells);
                 return vt_fail(err, VT_EINVAL, "%s:%zu: column \"%s\" is not valid UTF-8", r->path, first, r->cols[i]);
@@ -363,7 +346,7 @@ int mf_open(const char *path, mf_reader **out, vt_error *err) {
         if (!(r->cols = vt_calloc(nc, sizeof *r->cols))) goto oom;
         r->n_cols = nc;
         for (size_t i = 0; i < nc; i++) {
-            if (!cells[i][0] || !utf8_valid(cells[i])) {
+            if (!cells[i][0] || !vt_utf8_valid((const uint8_t *)cells[i], strlen(cells[i]), NULL)) {
                 rc = vt_fail(err, VT_EINVAL, "%s: header column %zu %s", path, i + 1,
                              cells[i][0] ? "is not valid UTF-8" : "has no name");
                 goto fail;

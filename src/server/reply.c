@@ -20,6 +20,7 @@
 
 #include "base/alloc.h"
 #include "base/json.h"
+#include "base/utf8.h"
 #include "server/server_int.h"
 
 static void reply_reset(srv_req *r) {
@@ -44,36 +45,14 @@ void srv_ok(srv_req *r, json_t *result) {
     r->result = result;
 }
 
-/* utf8_len: the length of the valid UTF-8 sequence at s (n bytes left), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!len || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    uint32_t cp = s[0] & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) cp = (cp << 6) | (s[i] & 0x3f);
-    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
-int srv_utf8_valid(const char *s) {
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_len((const unsigned char *)s + i, n - i);
-        if (!l) return 0;
-        i += l;
-    }
-    return 1;
-}
+int srv_utf8_valid(const char *s) { return vt_utf8_valid((const uint8_t *)s, strlen(s), NULL); }
 
 /* utf8_sanitize: replaces each byte of an invalid sequence with '?', in place, so a message
  * that quotes a client's bytes still makes a valid JSON string. */
 static void utf8_sanitize(char *s) {
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_len((const unsigned char *)s + i, n - i);
+        size_t l = vt_utf8_sequence((const uint8_t *)s + i, n - i);
         if (!l) {
             s[i++] = '?';
             continue;

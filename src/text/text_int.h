@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/utf8.h"
+
 #include "base/error.h"
 #include "text/tokenizer.h"
 
@@ -73,9 +75,6 @@ int tok_ids_push(tok_ids *ids, int32_t id, vt_error *err);
  * unicode.c — all code points are int32_t in [0, 0x10FFFF] minus surrogates.
  */
 
-/* text_utf8_check: 1 if s[0..n) is valid UTF-8 (RFC 3629: no overlongs, no surrogates, nothing
- * above U+10FFFF); else 0 and *bad = offset of the first byte of the first invalid sequence. */
-int text_utf8_check(const uint8_t *s, size_t n, size_t *bad);
 
 /* text_utf8_next: decodes the code point at s[*i] and advances *i. s[*i..n) must be valid UTF-8
  * (checked before) and *i < n. Cannot fail. */

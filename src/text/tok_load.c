@@ -152,7 +152,7 @@ static int add_added(load_ctx *c, const char *path, const char *content, int32_t
                        (size_t)TOK_MAX_ADDED);
     const uint8_t *s = (const uint8_t *)content;
     size_t bad = 0;
-    if (!text_utf8_check(s, len, &bad)) /* jansson checks, but keep the invariant local */
+    if (!vt_utf8_valid(s, len, &bad)) /* jansson checks, but keep the invariant local */
         return vt_fail(err, VT_ECORRUPT, "%s: added token: invalid UTF-8", path);
     if (normalized) {
         size_t nl = 0;
@@ -485,7 +485,7 @@ static int load_legacy_bpe(load_ctx *c, const char *vocab_path, const char *merg
     if (rc) return rc;
     if ((rc = bpe_new(vocab, "</w>", c->sp[SP_UNK], 0, merges_path, &c->t->bpe, err))) return rc;
     if ((rc = vt_file_read(merges_path, TOK_MAX_LEGACY_FILE, &data, &len, err))) return rc;
-    if (!text_utf8_check(data, len, &bad)) {
+    if (!vt_utf8_valid(data, len, &bad)) {
         rc = vt_fail(err, VT_ECORRUPT, "%s: invalid UTF-8 at byte offset %zu", merges_path, bad);
         goto done;
     }

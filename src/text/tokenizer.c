@@ -122,7 +122,7 @@ int tok_encode(const tokenizer *t, const char *text, size_t len, int max_length,
                        "special tokens", max_length, n_special);
     const uint8_t *s = (const uint8_t *)text;
     size_t bad = 0;
-    if (len && !text_utf8_check(s, len, &bad))
+    if (len && !vt_utf8_valid(s, len, &bad))
         return vt_fail(err, VT_EINVAL, "tokenizer: text: invalid UTF-8 at byte offset %zu", bad);
 
     tok_ids content = {.stop = max_length > 0 ? (size_t)max_length - n_special : SIZE_MAX};

@@ -23,7 +23,7 @@
  * combining marks, which outside input could make as long as the whole text. All buffers come
  * from the vt_malloc hook (utf8proc_map would use malloc).
  *
- * Invariants: UTF-8 given to text_utf8_next and text_nfc has passed text_utf8_check; code points
+ * Invariants: UTF-8 given to text_utf8_next and text_nfc has passed vt_utf8_valid; code points
  * are in [0, 0x10FFFF] minus the surrogates.
  */
 #include <string.h>
@@ -32,50 +32,6 @@
 
 #include "base/alloc.h"
 #include "text/text_int.h"
-
-int text_utf8_check(const uint8_t *s, size_t n, size_t *bad) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;    /* continuation bytes */
-        uint32_t cp; /* the code point so far */
-        if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-            cp = c & 0x1Fu;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            cp = c & 0x07u;
-        } else {
-            *bad = i;
-            return 0;
-        }
-        if (n - i - 1 < k) {
-            *bad = i;
-            return 0;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80) {
-                *bad = i;
-                return 0;
-            }
-            cp = cp << 6 | (s[i + j] & 0x3Fu);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-            *bad = i;
-            return 0;
-        }
-        i += k + 1;
-    }
-    return 1;
-}
 
 int32_t text_utf8_next(const uint8_t *s, size_t *i) {
     size_t p = *i;

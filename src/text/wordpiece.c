@@ -88,7 +88,7 @@ int wp_vocab_from_txt(const uint8_t *data, size_t len, const char *path, strmap 
                       vt_error *err) {
     *out = NULL;
     size_t bad = 0, lines = 0;
-    if (!text_utf8_check(data, len, &bad))
+    if (!vt_utf8_valid(data, len, &bad))
         return vt_fail(err, VT_ECORRUPT, "%s: invalid UTF-8 at byte offset %zu", path, bad);
     for (size_t i = 0; i < len; i++) lines += data[i] == '\n';
     if (len && data[len - 1] != '\n') lines++;
