@@ -40,6 +40,10 @@ REPLAY_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay/%,$(FUZZ_SRC))
 .PHONY: all test demo asan ubsan fuzz bench bench-gemm clean deps
 all: $(BUILD)/vitrine $(BUILD)/libvitrine.a
 
+# GET / names the commit the server was built from (zeros outside a git checkout).
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+$(BUILD)/obj/src/server/handlers_service.o: CFLAGS += $(if $(GIT_COMMIT),-DVT_GIT_COMMIT='"$(GIT_COMMIT)"')
+
 $(BUILD)/obj/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(AVX512_FLAGS) -MMD -MP -c $< -o $@

@@ -3,7 +3,8 @@
  * selectors, filters, Records and ScoredPoints.
  *
  *   ExtendedPointId  17 | "550e8400-e29b-41d4-a716-446655440000"  (vt_point_id)
- *   with_payload     true | false | ["k", …] | {"include": […]} | {"exclude": […]}
+ *   with_payload     true | false | ["k", …] | {"include": […]} | {"exclude": […]}  (the keys
+ *                    are JSON paths: a.b, a[].b; the cut is made by payload_select.c)
  *   with_vector      true | false | ["name", …]
  *   Record           {"id", "payload"?, "vector"?}
  *   ScoredPoint      {"id", "version", "score", "payload"?, "vector"?, "order_value"?}
@@ -86,6 +87,14 @@ static int all_strings(const json_t *a) {
     return 1;
 }
 
+/* bad_path: the first entry of a key list that is not a JSON path (payload_select.c), or NULL. */
+static const char *bad_path(const json_t *a) {
+    size_t i;
+    json_t *x;
+    if (a) json_array_foreach(a, i, x) if (!srv_payload_path_valid(json_string_value(x))) return json_string_value(x);
+    return NULL;
+}
+
 int srv_parse_payload_sel(srv_req *r, const json_t *v, int def, srv_payload_sel *out) {
     memset(out, 0, sizeof *out);
     if (!v || json_is_null(v)) {
@@ -96,19 +105,24 @@ int srv_parse_payload_sel(srv_req *r, const json_t *v, int def, srv_payload_sel 
         out->on = json_is_true(v);
         return 0;
     }
+    json_t *inc = NULL, *exc = NULL;
     if (json_is_array(v) && all_strings(v)) {
-        out->on = 1;
-        out->include = (json_t *)v;
-        return 0;
+        inc = (json_t *)v;
+    } else if (json_is_object(v)) {
+        json_t *i = json_object_get(v, "include"), *e = json_object_get(v, "exclude");
+        if (i && json_is_array(i) && all_strings(i)) inc = i;
+        else if (e && json_is_array(e) && all_strings(e)) exc = e;
     }
-    if (json_is_object(v)) {
-        json_t *inc = json_object_get(v, "include"), *exc = json_object_get(v, "exclude");
-        if ((inc && json_is_array(inc) && all_strings(inc)) || (exc && json_is_array(exc) && all_strings(exc))) {
-            out->on = 1;
-            out->include = inc;
-            out->exclude = exc;
-            return 0;
+    if (inc || exc) {
+        const char *bad = bad_path(inc ? inc : exc);
+        if (bad) {
+            srv_fail(r, 400, "Format error in JSON body: with_payload: Invalid json path: '%.200s'", bad);
+            return -1;
         }
+        out->on = 1;
+        out->include = inc; /* include wins when both are given */
+        out->exclude = exc;
+        return 0;
     }
     srv_fail(r, 400, "Format error in JSON body: with_payload must be a boolean, a list of keys, "
                      "{\"include\": [keys]} or {\"exclude\": [keys]}");
@@ -155,20 +169,6 @@ char *srv_filter_text(srv_req *r, const json_t *v, int *bad) {
     return s;
 }
 
-static int in_list(const json_t *list, const char *key) {
-    size_t i;
-    json_t *x;
-    json_array_foreach(list, i, x) {
-        const char *k = json_string_value(x);
-        size_t kl = strlen(k);
-        /* "a" selects "a"; "a.b" selects the top-level "a" too (the nested cut is not made) */
-        if (strcmp(k, key) == 0) return 1;
-        if (strncmp(k, key, strlen(key)) == 0 && (k[strlen(key)] == '.' || k[strlen(key)] == '[')) return 1;
-        (void)kl;
-    }
-    return 0;
-}
-
 static json_t *payload_json(const char *text, const srv_payload_sel *ps) {
     json_t *p = NULL;
     if (!text || vt_json_parse(text, strlen(text), "payload", &p, NULL) != VT_OK || !json_is_object(p)) {
@@ -176,16 +176,9 @@ static json_t *payload_json(const char *text, const srv_payload_sel *ps) {
         return json_object();
     }
     if (!ps->include && !ps->exclude) return p;
-    json_t *out = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach(p, k, x) {
-        if (ps->include && !in_list(ps->include, k)) continue;
-        if (ps->exclude && in_list(ps->exclude, k) && !ps->include) continue;
-        json_object_set(out, k, x);
-    }
+    json_t *out = srv_payload_cut(p, ps);
     json_decref(p);
-    return out;
+    return out ? out : json_object();
 }
 
 static json_t *float_array(const float *d, uint32_t dim) {
@@ -276,6 +269,25 @@ long long srv_json_size_at(srv_req *r, const json_t *obj, const char *key, const
         return -1;
     }
     return x;
+}
+
+long long srv_json_limit(srv_req *r, const json_t *obj, const char *key, const char *label, long long def,
+                         long long cap) {
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+    if (!v || json_is_null(v)) return def;
+    /* an integer past int64 can only arrive as a real; Qdrant takes anything up to u64::MAX */
+    if (json_is_real(v) && json_real_value(v) >= 9223372036854775807.0 && json_real_value(v) == floor(json_real_value(v)))
+        return cap;
+    if (!json_is_integer(v)) {
+        srv_fail(r, 400, "Format error in JSON body: %s must be an integer", label);
+        return -1;
+    }
+    long long x = json_integer_value(v);
+    if (x < 1) {
+        srv_fail(r, 422, "Validation error in JSON body: [%s: value %lld invalid, must be 1 or larger]", label, x);
+        return -1;
+    }
+    return x > cap ? cap : x;
 }
 
 json_t *srv_order_value(const char *payload_json, const char *key) {

@@ -10,6 +10,9 @@
  * strict_mode_config, metadata. Refused with a 400: sparse vectors, multivectors, product and
  * binary quantisation, datatypes other than float32.
  *
+ * A create whose name is an existing alias is Qdrant's 400 ("Can't create collection with name
+ * x. Alias with the same name already exists"); an existing collection stays a 409.
+ *
  * Payload indexes: PUT /collections/{c}/index and DELETE /collections/{c}/index/{field}
  * (vt_field_index_*); GET /collections/{c} lists them in payload_schema as
  * {key: {"data_type", "points"}}.
@@ -212,6 +215,16 @@ void h_collection_create(srv_req *r) {
     vt_collection_config cfg = {n, params};
     vt_error err = {0};
     int rc = vt_collection_create(r->ctx->db, coll_name(r), &cfg, &err);
+    if (rc == VT_EEXIST) {
+        /* the name is taken by a collection (409, as above) or by an alias: Qdrant's 400 */
+        vt_collection_info info;
+        if (vt_collection_info_get(r->ctx->db, coll_name(r), &info, NULL) == VT_OK &&
+            strcmp(info.name, coll_name(r)) != 0) {
+            srv_fail(r, 400, "Wrong input: Can't create collection with name %s. Alias with the same name "
+                             "already exists", coll_name(r));
+            return;
+        }
+    }
     if (rc) {
         srv_fail_vt(r, rc, &err);
         return;

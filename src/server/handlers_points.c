@@ -674,7 +674,7 @@ void h_points_scroll(srv_req *r) {
     if (srv_parse_payload_sel(r, b ? json_object_get(b, "with_payload") : NULL, 1, &ps) ||
         srv_parse_vector_sel(r, srv_with_vector(b), 0, &vs))
         return;
-    long long limit = srv_json_size(r, b, "limit", 10, 1, SRV_MAX_LIMIT);
+    long long limit = srv_json_limit(r, b, "limit", "limit", 10, SRV_MAX_LIMIT);
     if (limit < 0) return;
     q.limit = (size_t)limit;
     q.with_payload = ps.on;

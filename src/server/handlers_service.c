@@ -1,7 +1,7 @@
 /*
- * handlers_service.c — the service endpoints: GET / (version, not enveloped, no key needed),
- * the Kubernetes health checks (plain text, as Qdrant), /metrics (Prometheus text format 0.0.4)
- * and /telemetry (a basic subset of Qdrant's shape).
+ * handlers_service.c — the service endpoints: GET / (title, version, commit; not enveloped, no
+ * key needed), the Kubernetes health checks (plain text, as Qdrant), /metrics (Prometheus text
+ * format 0.0.4) and /telemetry (a basic subset of Qdrant's shape).
  *
  * /metrics reports, per route: requests, errors (status >= 400) and a latency histogram (bounds
  * SRV_BUCKETS, with _sum and _count); plus the collections and their points, the bytes the
@@ -15,8 +15,15 @@
 #include "base/alloc.h"
 #include "server/server_int.h"
 
+/* The build's git commit for GET / (VersionInfo.commit, 40 hex digits; qdrant's own test reads
+ * it): -DVT_GIT_COMMIT='"…"' where the build passes it, else zeros, which say "unknown". */
+#ifndef VT_GIT_COMMIT
+#define VT_GIT_COMMIT "0000000000000000000000000000000000000000"
+#endif
+
 void h_root(srv_req *r) {
-    json_t *v = json_pack("{s:s, s:s}", "title", "qdrant - vector search engine", "version", SRV_VERSION);
+    json_t *v = json_pack("{s:s, s:s, s:s}", "title", "qdrant - vector search engine", "version", SRV_VERSION,
+                          "commit", VT_GIT_COMMIT);
     if (!v) {
         srv_fail(r, 500, "Service internal error: out of memory");
         return;

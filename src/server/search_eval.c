@@ -55,10 +55,11 @@ typedef struct qspec {
     int exact;
 } qspec;
 
-/* read_qspec: limit, offset, using, filter, params, score_threshold from a request object. */
-static int read_qspec(srv_req *r, const json_t *o, size_t def_limit, qspec *q) {
+/* read_qspec: limit, offset, using, filter, params, score_threshold from a request object;
+ * limit_label names limit in messages. A limit over SRV_MAX_LIMIT is clamped (Qdrant takes any). */
+static int read_qspec(srv_req *r, const json_t *o, size_t def_limit, const char *limit_label, qspec *q) {
     memset(q, 0, sizeof *q);
-    long long limit = srv_json_size(r, o, "limit", (long long)def_limit, 1, SRV_MAX_LIMIT);
+    long long limit = srv_json_limit(r, o, "limit", limit_label, (long long)def_limit, SRV_MAX_LIMIT);
     if (limit < 0) return -1;
     long long offset = srv_json_size(r, o, "offset", 0, 0, SRV_MAX_LIMIT);
     if (offset < 0) return -1;
@@ -221,15 +222,20 @@ typedef struct resolved {
     vt_point_id id;
 } resolved;
 
-/* lookup_of: the collection and vector name that ids are read from (lookup_from or ours). */
-static int lookup_of(srv_req *r, const json_t *req, const char *using, const char **coll, const char **vname) {
-    *coll = coll_name(r);
-    *vname = using;
-    json_t *lf = req ? json_object_get(req, "lookup_from") : NULL;
+/* check_lookup_from: req's lookup_from, if any, names an existing collection: a 404 "Collection
+ * x not found" otherwise, as Qdrant answers even when every example is a raw vector (so nothing
+ * would be read from it). Checked once per request object, before any example is resolved. */
+static int check_lookup_from(srv_req *r, const json_t *req) {
+    json_t *lf = json_object_get(req, "lookup_from");
     if (!lf || json_is_null(lf)) return 0;
-    json_t *c = json_object_get(lf, "collection"), *v = json_object_get(lf, "vector");
+    json_t *c = json_is_object(lf) ? json_object_get(lf, "collection") : NULL;
+    json_t *v = json_is_object(lf) ? json_object_get(lf, "vector") : NULL;
     if (!c || !json_is_string(c)) {
         srv_fail(r, 400, "Format error in JSON body: lookup_from.collection must be a string");
+        return -1;
+    }
+    if (v && !json_is_null(v) && !json_is_string(v)) {
+        srv_fail(r, 400, "Format error in JSON body: lookup_from.vector must be a string");
         return -1;
     }
     int exists = 0;
@@ -238,9 +244,19 @@ static int lookup_of(srv_req *r, const json_t *req, const char *using, const cha
         srv_fail(r, 404, "Not found: Collection %s not found", json_string_value(c));
         return -1;
     }
-    *coll = json_string_value(c);
-    if (v && json_is_string(v)) *vname = json_string_value(v);
     return 0;
+}
+
+/* lookup_of: the collection and vector name that ids are read from (lookup_from, already
+ * checked by check_lookup_from, or ours). */
+static void lookup_of(srv_req *r, const json_t *req, const char *using, const char **coll, const char **vname) {
+    *coll = coll_name(r);
+    *vname = using;
+    json_t *lf = req ? json_object_get(req, "lookup_from") : NULL;
+    if (!json_is_object(lf)) return;
+    json_t *c = json_object_get(lf, "collection"), *v = json_object_get(lf, "vector");
+    if (json_is_string(c)) *coll = json_string_value(c);
+    if (json_is_string(v)) *vname = json_string_value(v);
 }
 
 /* resolve_input: a VectorInput (vector, id, inference object) into out. */
@@ -251,7 +267,7 @@ static int resolve_input(srv_req *r, const json_t *req, const json_t *v, const c
         if (srv_parse_id(r, v, where, &out->id)) return -1;
         out->has_id = 1;
         const char *lc, *lv;
-        if (lookup_of(r, req, using, &lc, &lv)) return -1;
+        lookup_of(r, req, using, &lc, &lv);
         return point_vector(r, lc, lv, &out->id, &out->vec);
     }
     if (json_is_object(v) && json_object_get(v, "indices")) {
@@ -625,7 +641,9 @@ int srv_run_query(srv_req *r, const json_t *req, int depth, hits *out) {
     out->v = NULL;
     out->n = 0;
     qspec q;
-    if (read_qspec(r, req, 10, &q)) return -1;
+    /* Qdrant's QueryRequest flattens the query into `internal`, and its messages say so */
+    int top_query = depth == 0 && strcmp(srv_route_name(r->route), "POST /collections/{}/points/query") == 0;
+    if (read_qspec(r, req, 10, top_query ? "internal.limit" : "limit", &q) || check_lookup_from(r, req)) return -1;
     json_t *query0 = json_object_get(req, "query"), *pf0 = json_object_get(req, "prefetch");
     int has_query = query0 && !json_is_null(query0);
     if (!has_query && pf0 && !json_is_null(pf0) && !(json_is_array(pf0) && json_array_size(pf0) == 0)) {

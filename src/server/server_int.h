@@ -32,7 +32,7 @@
 #define SRV_MAX_ROUTES 64
 #define SRV_MAX_BATCH 1024             /* searches in one batch request */
 #define SRV_MAX_PREFETCH_DEPTH 4       /* nested prefetch levels */
-#define SRV_MAX_LIMIT 1000000          /* limit/offset values accepted */
+#define SRV_MAX_LIMIT 1000000          /* offsets accepted; a larger limit is clamped to it */
 #define SRV_MAX_TEXT_BYTES 65536      /* an inference text (models truncate to 77..512 tokens) */
 #define SRV_DEFAULT_MAX_BODY ((size_t)32 << 20) /* Qdrant's max_request_size_mb default */
 
@@ -197,8 +197,8 @@ char *srv_dumps(const json_t *v, size_t *len);
 /* Which payload keys and vectors to return. */
 typedef struct srv_payload_sel {
     int on;            /* 0: no payload */
-    json_t *include;   /* borrowed array of keys, or NULL for all */
-    json_t *exclude;   /* borrowed array of keys, or NULL */
+    json_t *include;   /* borrowed array of JSON paths to keep, or NULL for all */
+    json_t *exclude;   /* borrowed array of JSON paths to drop, or NULL (unused with include) */
 } srv_payload_sel;
 
 typedef struct srv_vector_sel {
@@ -251,8 +251,24 @@ long long srv_json_size(srv_req *r, const json_t *obj, const char *key, long lon
  * in its messages. */
 long long srv_json_size_at(srv_req *r, const json_t *obj, const char *key, const char *label, long long def,
                            long long min, long long max);
+/* srv_json_limit: a result count (`limit`) at obj.key: absent → def; below 1 a 422 naming
+ * `label` ("must be 1 or larger", as Qdrant); above cap clamped to cap, as Qdrant takes any
+ * usize (u64::MAX included) and returns what there is. -1 after a reply. */
+long long srv_json_limit(srv_req *r, const json_t *obj, const char *key, const char *label, long long def,
+                         long long cap);
 /* srv_with_vector: req's with_vector, or its alias with_vectors (as Qdrant accepts); NULL if neither. */
 json_t *srv_with_vector(const json_t *req);
+
+/* --- payload_select.c -------------------------------------------------------------------- */
+
+/* srv_payload_path_valid: 1 if pattern is a JSON path as Qdrant parses one (a, a.b, a[], a[0],
+ * "quoted key"). Cannot fail. */
+int srv_payload_path_valid(const char *pattern);
+
+/* srv_payload_cut: the part of payload (an object) that ps's include or exclude paths keep, as
+ * Qdrant's PayloadSelector (a new reference; payload itself when ps selects everything). NULL
+ * when memory runs out. The paths must have passed srv_payload_path_valid. */
+json_t *srv_payload_cut(const json_t *payload, const srv_payload_sel *ps);
 
 /* --- inference.c --------------------------------------------------------------------------- */
 

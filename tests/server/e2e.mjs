@@ -7,7 +7,9 @@
 // legacy endpoints, aliases, snapshots, inference objects (text → image search with the shipped
 // fashion-clip), API keys, persistence across a restart; and with raw fetch/TCP what a client
 // cannot send: malformed JSON, deep nesting, oversized bodies, wrong content types, slow
-// clients. Search results are checked against brute force computed here.
+// clients; and, as raw requests, exactly what the Python qdrant-client 1.18.0 and 1.15.1 send
+// (query {"nearest": …}, uploads with wait=false, legacy search). Search results are checked
+// against brute force computed here.
 //
 // Every response the clients (and the raw requests) get passes through a validating proxy
 // (openapi-check.mjs) and is checked against Qdrant's OpenAPI spec (1.19, and 1.18 for the
@@ -18,6 +20,7 @@
 //
 // Prints "ok NAME" / "FAIL NAME: why" per test and ends with "N passed, N failed".
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,6 +248,7 @@ await test('GET / reports Qdrant 1.19.0 without an envelope', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.json.title, 'qdrant - vector search engine');
   assert.equal(r.json.version, '1.19.0');
+  assert.match(r.json.commit, /^[0-9a-f]{40}$/, 'VersionInfo.commit, as Qdrant sends (40 hex)');
   assert.equal(r.json.result, undefined);
   const v = await client.versionInfo();
   assert.equal(v.version, '1.19.0');
@@ -583,13 +587,17 @@ await test('quantization config and collection errors', async () => {
   assert.equal(await client.deleteCollection('quant'), false, 'deleting a missing collection is 200 false');
 });
 
-await test('aliases: create, list, query through, rename, delete, 409', async () => {
+await test('aliases: create, list, query through, rename, delete, 409; no collection over an alias', async () => {
   assert.equal(await client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: 'items', alias_name: 'shop' } }] }), true);
   const all = await client.getAliases();
   assert.deepEqual(all.aliases, [{ alias_name: 'shop', collection_name: 'items' }]);
   assert.deepEqual((await client.getCollectionAliases('items')).aliases, [{ alias_name: 'shop', collection_name: 'items' }]);
   assert.equal((await client.count('shop')).count, N);
   await rejects(client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: 'items', alias_name: 'shop' } }] }), 409);
+  // a collection cannot take an alias's name: Qdrant's 400 (an existing collection's name is a 409)
+  await rejects(client.createCollection('shop', { vectors: { size: DIM, distance: 'Cosine' } }), 400,
+    "Can't create collection with name shop. Alias with the same name already exists");
+  await rejects(client.createCollection('items', { vectors: { size: DIM, distance: 'Cosine' } }), 409);
   await client.updateCollectionAliases({ actions: [{ rename_alias: { old_alias_name: 'shop', new_alias_name: 'store' } }] });
   assert.equal((await client.query('store', { query: randVec(DIM), limit: 2 })).points.length, 2);
   await client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: 'store' } }] });
@@ -597,16 +605,19 @@ await test('aliases: create, list, query through, rename, delete, 409', async ()
   await rejects(client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: 'store' } }] }), 404);
 });
 
-await test('snapshots: create, list, download, delete', async () => {
+await test('snapshots: create, list (with checksums), download, recover, delete', async () => {
   const s = await client.createSnapshot('items', { wait: true });
   assert.ok(s.name.startsWith('items-') && s.name.endsWith('.snapshot'), s.name);
   assert.ok(s.size > 0);
   const list = await client.listSnapshots('items');
   assert.ok(list.some((x) => x.name === s.name));
+  assert.match(s.checksum, /^[0-9a-f]{64}$/, 'SnapshotDescription.checksum: sha256 hex, as Qdrant always sends');
+  assert.equal(list.find((x) => x.name === s.name).checksum, s.checksum);
   const d = await fetch(`${url}/collections/items/snapshots/${s.name}`);
   assert.equal(d.status, 200);
-  assert.equal((await d.arrayBuffer()).byteLength, s.size);
-  const bytes = await (await fetch(`${url}/collections/items/snapshots/${s.name}`)).arrayBuffer();
+  const bytes = await d.arrayBuffer();
+  assert.equal(bytes.byteLength, s.size);
+  assert.equal(createHash('sha256').update(Buffer.from(bytes)).digest('hex'), s.checksum);
   const form = new FormData();
   form.append('snapshot', new Blob([bytes]), s.name);
   const up = await fetch(`${url}/collections/restored/snapshots/upload?priority=snapshot`, { method: 'POST', body: form });
@@ -622,11 +633,112 @@ await test('snapshots: create, list, download, delete', async () => {
   assert.equal((await client.count('restored')).count, N, 'a bad upload leaves the collection as it was');
   assert.equal(await client.recoverSnapshot('restored2', { location: `file://${dataDir}/snapshots/items/${s.name}`, wait: true }), true);
   assert.deepEqual(await client.retrieve('restored2', { ids: [7] }), await client.retrieve('items', { ids: [7] }));
-  assertError(await raw(url, 'PUT', '/collections/x/snapshots/recover', { location: 'file:///etc/passwd' }), 403, 'Forbidden');
+  // file:// as Qdrant reads it: localhost is the local host, any other host, a missing file or a
+  // file outside the snapshots folder is a 400
+  const local = `file://localhost${dataDir}/snapshots/items/${s.name}`;
+  assert.equal(await client.recoverSnapshot('restored3', { location: local, checksum: s.checksum }), true);
+  assert.equal((await client.count('restored3')).count, N);
+  assertError(await raw(url, 'PUT', '/collections/x/snapshots/recover', { location: local, checksum: '3'.repeat(64) }), 400, 'Bad request: Snapshot checksum mismatch');
+  assertError(await raw(url, 'PUT', '/collections/x/snapshots/recover', { location: 'file:///etc/passwd' }), 400,
+    'Bad request: Snapshot file path must be inside the snapshots directory');
+  for (const [location, error] of [
+    ['file://otherhost/x.snapshot', 'Bad request: Invalid snapshot URI, file path must be absolute or on localhost'],
+    ['file:///missing.snapshot', 'Bad request: Snapshot file "/missing.snapshot" does not exist'],
+    ['file://localhost/missing.snapshot', 'Bad request: Snapshot file "/missing.snapshot" does not exist'],
+  ]) {
+    const e = await raw(url, 'PUT', '/collections/x/snapshots/recover', { location });
+    assertError(e, 400);
+    assert.equal(e.json.status.error, error);
+  }
+  await client.deleteCollection('restored3');
   const traversal = await raw(url, 'GET', '/collections/items/snapshots/..%2F..%2Fdata.mdb');
   assert.ok(traversal.status === 400 || traversal.status === 404, `traversal answered ${traversal.status}`);
   assert.equal(await client.deleteSnapshot('items', s.name), true);
   assert.equal((await client.listSnapshots('items')).length, 0);
+});
+
+// ------------------------------------------------------------------ Python clients on the wire
+// What qdrant-client 1.18.0 and 1.15.1 send (docs: qdrant-compat.md §9.3, §9.4), byte for byte as
+// raw requests through the validating proxy: request bodies are serialised with exclude_unset /
+// exclude_none (no nulls), query as {"nearest": …}, uploads with ?wait=false, recreate_collection
+// as DELETE then PUT, the legacy /points/search with {"name","vector"}. pydantic parses every
+// 200/201/202 answer, so the shapes are checked against the spec by the proxy; the results here.
+await test('Python client wire shapes', async () => {
+  const PY = 'py_wire', PYN = 'py_wire_named', D = 4;
+  const ua = { 'user-agent': 'python-client/1.18.0 python/3.11.2' };
+  const py = (method, path, body) => raw(url, method, path, body, ua);
+  const ok = (r) => { assert.equal(r.status, 200, `${r.status} ${r.text}`); assert.equal(r.json.status, 'ok'); return r.json.result; };
+  // construction: the version check
+  const root = await py('GET', '/');
+  assert.equal(root.json.version, '1.19.0');
+  // collection_exists, recreate_collection (DELETE, then PUT), create_collection (named)
+  assert.deepEqual(ok(await py('GET', `/collections/${PY}/exists`)), { exists: false });
+  assert.equal(ok(await py('DELETE', `/collections/${PY}`)), false);
+  assert.equal(ok(await py('PUT', `/collections/${PY}`, { vectors: { size: D, distance: 'Cosine' } })), true);
+  assert.equal(ok(await py('DELETE', `/collections/${PY}`)), true);
+  assert.equal(ok(await py('PUT', `/collections/${PY}`, { vectors: { size: D, distance: 'Cosine' } })), true);
+  assert.deepEqual(ok(await py('GET', `/collections/${PY}/exists`)), { exists: true });
+  assert.equal(ok(await py('PUT', `/collections/${PYN}`, { vectors: { text: { size: D, distance: 'Cosine' }, image: { size: D, distance: 'Dot' } } })), true);
+  // create_payload_index (1.18 and 1.15.1 send ?wait=true and a bare schema or a params object)
+  assert.equal(ok(await py('PUT', `/collections/${PY}/index?wait=true`, { field_name: 'city', field_schema: 'keyword' })).status, 'completed');
+  assert.equal(ok(await py('PUT', `/collections/${PY}/index?wait=true`, { field_name: 'a', field_schema: { type: 'integer', lookup: true, range: true } })).status, 'completed');
+  // upsert (wait=true), upload_points / upload_collection (wait=false)
+  const UUID5 = '00000000-0000-0000-0000-000000000005';
+  const pyPoints = [];
+  for (let i = 0; i < 40; i++)
+    pyPoints.push({ id: i === 5 ? UUID5 : i, vector: randVec(D), payload: { a: i % 3, city: ['Berlin', 'Munich'][i % 2] } });
+  const up = ok(await py('PUT', `/collections/${PY}/points?wait=true`, { points: pyPoints.slice(0, 10).map((p) => (p.id === UUID5 ? { id: p.id, vector: p.vector } : p)) }));
+  assert.equal(up.status, 'completed');
+  assert.equal(typeof up.operation_id, 'number');
+  const upl = ok(await py('PUT', `/collections/${PY}/points?wait=false`, { points: pyPoints.slice(10, 25) }));
+  assert.equal(upl.status, 'acknowledged', 'wait=false answers acknowledged (the write has committed all the same)');
+  assert.equal(ok(await py('PUT', `/collections/${PY}/points?wait=false`, { points: pyPoints.slice(25) })).status, 'acknowledged');
+  pyPoints[5].payload = undefined; // the upsert above sent point 5 without a payload
+  // count
+  assert.deepEqual(ok(await py('POST', `/collections/${PY}/points/count`, { exact: true })), { count: 40 });
+  // query_points: {"query": {"nearest": …}}
+  const q = randVec(D);
+  const qr = ok(await py('POST', `/collections/${PY}/points/query`, { query: { nearest: q }, limit: 3, with_vector: false, with_payload: true }));
+  sameRanking(qr.points, bruteForce(pyPoints, q, { limit: 3 }));
+  for (const p of qr.points) {
+    assert.equal(typeof p.version, 'number', 'ScoredPoint.version is required by pydantic');
+    assert.equal(p.vector, undefined);
+    assert.deepEqual(p.payload, pyPoints.find((x) => x.id === p.id).payload || {});
+  }
+  // retrieve(ids=[1], with_vectors=True)
+  const rt = ok(await py('POST', `/collections/${PY}/points`, { ids: [1], with_payload: true, with_vector: true }));
+  assert.equal(rt.length, 1);
+  assert.equal(rt[0].id, 1);
+  assert.deepEqual(rt[0].payload, pyPoints[1].payload);
+  rt[0].vector.forEach((x, i) => assert.ok(Math.abs(x - norm(pyPoints[1].vector)[i]) < 1e-5));
+  // scroll(limit=10)
+  const sc = ok(await py('POST', `/collections/${PY}/points/scroll`, { limit: 10, with_payload: true, with_vector: false }));
+  assert.equal(sc.points.length, 10);
+  assert.deepEqual(sc.points.map((p) => p.id), [0, 1, 2, 3, 4, 6, 7, 8, 9, 10]);
+  assert.equal(sc.next_page_offset, 11);
+  // filtered by the keyword index
+  assert.deepEqual(ok(await py('POST', `/collections/${PY}/points/count`, { filter: { must: [{ key: 'city', match: { value: 'Berlin' } }] }, exact: true })), { count: 20 });
+  // legacy 1.15.1 search: {"vector": […]} and {"vector": {"name", "vector"}}, bare-array answers
+  const ls = ok(await py('POST', `/collections/${PY}/points/search`, { vector: q, limit: 3, with_payload: true, with_vector: false }));
+  assert.ok(Array.isArray(ls));
+  sameRanking(ls, bruteForce(pyPoints, q, { limit: 3 }));
+  // delete(PointIdsList) with ?wait=true
+  assert.equal(ok(await py('POST', `/collections/${PY}/points/delete?wait=true`, { points: [1] })).status, 'completed');
+  assert.deepEqual(ok(await py('POST', `/collections/${PY}/points/count`, { exact: true })), { count: 39 });
+  assert.deepEqual(ok(await py('POST', `/collections/${PY}/points`, { ids: [1], with_payload: true, with_vector: true })), []);
+  // named vectors: upsert by name, query with using + filter, legacy search with {"name","vector"}
+  const named = pyPoints.slice(0, 20).map((p, i) => ({ id: i, vector: { text: randVec(D), image: randVec(D) }, payload: { a: i % 3 } }));
+  ok(await py('PUT', `/collections/${PYN}/points?wait=true`, { points: named }));
+  const byImage = named.map((p) => ({ id: p.id, vector: p.vector.image, payload: p.payload }));
+  const nq = ok(await py('POST', `/collections/${PYN}/points/query`, { query: { nearest: q }, using: 'image', filter: { must: [{ key: 'a', match: { value: 1 } }] }, limit: 3, with_vector: false, with_payload: true }));
+  sameRanking(nq.points, bruteForce(byImage, q, { limit: 3, score: dot, filter: (p) => p.payload.a === 1 }));
+  const nl = ok(await py('POST', `/collections/${PYN}/points/search`, { vector: { name: 'image', vector: q }, filter: { must: [{ key: 'a', match: { value: 1 } }] }, limit: 3, with_payload: true, with_vector: false }));
+  sameRanking(nl, bruteForce(byImage, q, { limit: 3, score: dot, filter: (p) => p.payload.a === 1 }));
+  const byText = named.map((p) => ({ id: p.id, vector: p.vector.text }));
+  sameRanking(ok(await py('POST', `/collections/${PYN}/points/search`, { vector: { name: 'text', vector: q }, limit: 4, with_payload: true, with_vector: false })),
+    bruteForce(byText, q, { limit: 4 }));
+  assert.equal(ok(await py('DELETE', `/collections/${PYN}`)), true);
+  assert.equal(ok(await py('DELETE', `/collections/${PY}`)), true);
 });
 
 // ------------------------------------------------------------------ inference objects

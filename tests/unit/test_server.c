@@ -2,7 +2,9 @@
  * test_server.c — the server's pieces without sockets: path normalisation, the route table,
  * API-key checks (constant-time comparison, bearer form, read-only key), the nesting check,
  * base64, and whole requests through srv_dispatch against a database in a temporary folder —
- * envelopes, Qdrant's status codes and messages, point id and vector conversions. The HTTP
+ * envelopes, Qdrant's status codes and messages, point id and vector conversions, payload
+ * selectors by JSON path, lookup_from, alias names, snapshot checksums (SHA-256) and file://
+ * locations, limit clamping. The HTTP
  * layer itself (bodies, size limit, shutdown) is covered end to end by tests/server/e2e.mjs.
  */
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/json.h"
+#include "base/sha256.h"
 #include "server/server_int.h"
 #include "test.h"
 
@@ -277,6 +280,270 @@ static void test_payload_numbers_exact(void) {
     ASSERT_EQ(r->status, 200);
 }
 
+/* SHA-256 (snapshot checksums) against FIPS 180-2's examples and hashlib at the padding edges
+ * (55, 56, 63, 64, 65, 119, 120 bytes), in one piece and as a file. */
+static void test_sha256(void) {
+    char hex[65];
+    vt_sha256_hex("", 0, hex);
+    ASSERT_STR_EQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    vt_sha256_hex("abc", 3, hex);
+    ASSERT_STR_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    vt_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+    ASSERT_STR_EQ(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    static const struct { size_t n; const char *want; } edges[] = {
+        {55, "16fa57a0a3423a715d594516339f36189d6b5f93754a9714fef202616a9fabfe"},
+        {56, "c37b44e5f1b18554b36966f4f8e08bfbf3164c4b6c10374d12d89850892073c5"},
+        {63, "bbba992d2c85af960fb2987a1fd05e0aa82a3db3c740dd8982a9e273b75e36a3"},
+        {64, "66bd4633ed6f71c4ecfa4763bf7ba1c8ec7612de9aa6c0578a7b675207c71e0b"},
+        {65, "9f7dc47107b750a1f3d35db5d9547f24ef40da5b731b9540d4f43710a154f6c9"},
+        {119, "a3ed307b730fa77c07531300c6e4a282330011d4d4caf6bb7b63ae05950f4b66"},
+        {120, "8e3b15d9fea7472655aa069620b7f8c2e55ee1499f763200a7515fe826e99d20"},
+        {1000, "095ecb62e30793ab4b954cd6a0586d0cc91f7ea5b1332694d8da780e98676d78"},
+    };
+    uint8_t buf[1000];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        vt_sha256_hex(buf, edges[i].n, hex);
+        ASSERT_STR_EQ(hex, edges[i].want);
+    }
+    char path[300];
+    snprintf(path, sizeof path, "%s/sha-test", g_dir);
+    FILE *f = fopen(path, "wb");
+    ASSERT_TRUE(f != NULL);
+    char as[1000];
+    memset(as, 'a', sizeof as);
+    for (int i = 0; i < 1000; i++) fwrite(as, 1, sizeof as, f);
+    fclose(f);
+    ASSERT_EQ(vt_sha256_file(path, hex), 0); /* a million 'a' (FIPS 180-2 B.3), read in chunks */
+    ASSERT_STR_EQ(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    unlink(path);
+    ASSERT_EQ(vt_sha256_file(path, hex), -1);
+}
+
+/* with_payload include / exclude are JSON paths cut as Qdrant's PayloadSelector (the cases of
+ * Qdrant's tests/openapi/test_payload_selector.py, plus [] and [N]): once "country.name" kept or
+ * dropped all of country. */
+static void test_payload_selector_paths(void) {
+    ASSERT_TRUE(srv_payload_path_valid("a"));
+    ASSERT_TRUE(srv_payload_path_valid("country.cities[].name"));
+    ASSERT_TRUE(srv_payload_path_valid("a[0].b-c_d[12][]"));
+    ASSERT_TRUE(srv_payload_path_valid("\"a.b\".c"));
+    ASSERT_TRUE(!srv_payload_path_valid(""));
+    ASSERT_TRUE(!srv_payload_path_valid("a..b"));
+    ASSERT_TRUE(!srv_payload_path_valid("a b"));
+    ASSERT_TRUE(!srv_payload_path_valid("a[x]"));
+    ASSERT_TRUE(!srv_payload_path_valid("a["));
+    ASSERT_TRUE(!srv_payload_path_valid(".a"));
+    srv_req *r = run("PUT", "/collections/ps", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/ps/points?wait=true",
+            "{\"points\": [{\"id\": 1, \"vector\": [1, 0], \"payload\": {\"country\": {\"name\": \"Germany\", "
+            "\"capital\": \"Berlin\", \"cities\": [{\"name\": \"Berlin\", \"population\": 3.7, \"sights\": [\"Gate\"]}, "
+            "{\"name\": \"Munich\", \"population\": 1.5}]}, \"a\": [1, 2], \"a.b\": 5}}]}");
+    ASSERT_EQ(r->status, 200);
+    static const struct { const char *sel, *want; } cases[] = {
+        {"{\"include\": [\"country.name\", \"country.capital\"]}",
+         "\"payload\":{\"country\":{\"name\":\"Germany\",\"capital\":\"Berlin\"}}"},
+        {"{\"include\": [\"country.name\"]}", "\"payload\":{\"country\":{\"name\":\"Germany\"}}"},
+        {"{\"include\": [\"country.cities[].name\"]}",
+         "\"payload\":{\"country\":{\"cities\":[{\"name\":\"Berlin\"},{\"name\":\"Munich\"}]}}"},
+        {"[\"country.cities[].sights\", \"a\"]",
+         "\"payload\":{\"country\":{\"cities\":[{\"sights\":[\"Gate\"]},{}]},\"a\":[1,2]}"},
+        {"{\"exclude\": [\"country.cities\"]}",
+         "\"payload\":{\"country\":{\"name\":\"Germany\",\"capital\":\"Berlin\"},\"a\":[1,2],\"a.b\":5}"},
+        {"{\"exclude\": [\"country.name\", \"country.capital\", \"a\", \"\\\"a.b\\\"\"]}",
+         "\"payload\":{\"country\":{\"cities\":[{\"name\":\"Berlin\",\"population\":3.7,\"sights\":[\"Gate\"]},"
+         "{\"name\":\"Munich\",\"population\":1.5}]}}"},
+        {"{\"exclude\": [\"country\", \"a[]\"]}", "\"payload\":{\"a\":[],\"a.b\":5}"},
+        {"{\"exclude\": [\"country.cities[].population\", \"country.cities[].sights\", \"country.name\", "
+         "\"country.capital\"]}",
+         "\"payload\":{\"country\":{\"cities\":[{\"name\":\"Berlin\"},{\"name\":\"Munich\"}]},\"a\":[1,2],\"a.b\":5}"},
+        /* Qdrant addresses array elements only as [], so [N] selects none of them */
+        {"{\"include\": [\"a[0]\"]}", "\"payload\":{\"a\":[]}"},
+        {"{\"exclude\": [\"a[0]\"]}", "\"a\":[1,2]"},
+        {"{\"include\": [\"\\\"a.b\\\"\"]}", "\"payload\":{\"a.b\":5}"},
+        {"{\"include\": [\"nothing\"]}", "\"payload\":{}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "{\"with_payload\": %s}", cases[i].sel);
+        r = run("POST", "/collections/ps/points/scroll", body);
+        ASSERT_EQ(r->status, 200);
+        ASSERT_STR_CONTAINS(body_text(r), cases[i].want);
+    }
+    /* the same cut on retrieve and query */
+    r = run("POST", "/collections/ps/points", "{\"ids\": [1], \"with_payload\": {\"include\": [\"country.capital\"]}}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"payload\":{\"country\":{\"capital\":\"Berlin\"}}");
+    r = run("POST", "/collections/ps/points/query", "{\"query\": [1, 0], \"with_payload\": {\"exclude\": [\"country\"]}}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"payload\":{\"a\":[1,2],\"a.b\":5}");
+    r = run("POST", "/collections/ps/points/scroll", "{\"with_payload\": {\"include\": [\"a..b\"]}}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_EQ(r->error, "Format error in JSON body: with_payload: Invalid json path: 'a..b'");
+    r = run("DELETE", "/collections/ps", NULL);
+    ASSERT_EQ(r->status, 200);
+}
+
+/* Recommend whose lookup_from names a missing collection is a 404 even when every example is a
+ * raw vector (once 200); likewise in a batch and in a query's recommend. */
+static void test_lookup_from_missing(void) {
+    srv_req *r = run("PUT", "/collections/lf", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/lf/points?wait=true", "{\"points\": [{\"id\": 1, \"vector\": [1, 0]}]}");
+    ASSERT_EQ(r->status, 200);
+    r = run("POST", "/collections/lf/points/recommend",
+            "{\"positive\": [[0.1, 0.2]], \"limit\": 3, \"lookup_from\": {\"collection\": \"nope\", \"vector\": \"v\"}}");
+    ASSERT_EQ(r->status, 404);
+    ASSERT_STR_EQ(r->error, "Not found: Collection nope not found");
+    r = run("POST", "/collections/lf/points/recommend/batch",
+            "{\"searches\": [{\"positive\": [[0.1, 0.2]], \"limit\": 3, \"lookup_from\": {\"collection\": \"nope\"}}]}");
+    ASSERT_EQ(r->status, 404);
+    ASSERT_STR_EQ(r->error, "Not found: Collection nope not found");
+    r = run("POST", "/collections/lf/points/query",
+            "{\"query\": {\"recommend\": {\"positive\": [[0.1, 0.2]]}}, \"lookup_from\": {\"collection\": \"nope\"}}");
+    ASSERT_EQ(r->status, 404);
+    r = run("POST", "/collections/lf/points/recommend",
+            "{\"positive\": [[0.1, 0.2]], \"limit\": 3, \"lookup_from\": {\"collection\": \"lf\"}}");
+    ASSERT_EQ(r->status, 200);
+    ASSERT_STR_CONTAINS(body_text(r), "\"result\":[{\"id\":1,");
+    r = run("POST", "/collections/lf/points/recommend", "{\"positive\": [[0.1, 0.2]], \"lookup_from\": {\"collection\": 3}}");
+    ASSERT_EQ(r->status, 400);
+    r = run("DELETE", "/collections/lf", NULL);
+    ASSERT_EQ(r->status, 200);
+}
+
+/* A collection cannot take an alias's name: Qdrant's 400 (once our 409); a collection's name
+ * stays a 409. */
+static void test_create_over_alias(void) {
+    srv_req *r = run("PUT", "/collections/base", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("POST", "/collections/aliases",
+            "{\"actions\": [{\"create_alias\": {\"collection_name\": \"base\", \"alias_name\": \"nick\"}}]}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/nick", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_EQ(r->error, "Wrong input: Can't create collection with name nick. Alias with the same name already exists");
+    r = run("PUT", "/collections/base", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 409);
+    r = run("DELETE", "/collections/base", NULL);
+    ASSERT_EQ(r->status, 200);
+}
+
+/* Snapshots carry the sha256 of their file (kept in a sidecar <name>.checksum, removed with the
+ * snapshot); file:// locations are read as Qdrant reads them; a given checksum is checked. */
+static void test_snapshot_checksum_and_locations(void) {
+    srv_req *r = run("PUT", "/collections/sn", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/sn/points?wait=true", "{\"points\": [{\"id\": 1, \"vector\": [1, 0]}]}");
+    ASSERT_EQ(r->status, 200);
+    r = run("POST", "/collections/sn/snapshots?wait=true", NULL);
+    ASSERT_EQ(r->status, 200);
+    char name[300], sum[65], path[800], side[820], hex[65];
+    snprintf(name, sizeof name, "%s", json_string_value(json_object_get(r->result, "name")));
+    snprintf(sum, sizeof sum, "%s", json_string_value(json_object_get(r->result, "checksum")) ? json_string_value(json_object_get(r->result, "checksum")) : "");
+    snprintf(path, sizeof path, "%s/snapshots/sn/%s", g_dir, name);
+    snprintf(side, sizeof side, "%s.checksum", path);
+    ASSERT_EQ(vt_sha256_file(path, hex), 0);
+    ASSERT_STR_EQ(sum, hex);
+    ASSERT_EQ(access(side, F_OK), 0);
+    r = run("GET", "/collections/sn/snapshots", NULL);
+    ASSERT_EQ(r->status, 200);
+    ASSERT_EQ(json_array_size(r->result), 1); /* the sidecar is not a snapshot */
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(r->result, 0), "checksum")), hex);
+    /* a snapshot without a sidecar (an older vitrine) gets one when listed */
+    unlink(side);
+    r = run("GET", "/collections/sn/snapshots", NULL);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(r->result, 0), "checksum")), hex);
+    ASSERT_EQ(access(side, F_OK), 0);
+
+    char body[1200];
+    static const struct { const char *loc; const char *err; } bad[] = {
+        {"file://otherhost/x.snapshot", "Bad request: Invalid snapshot URI, file path must be absolute or on localhost"},
+        {"file://whatever.snapshot", "Bad request: Invalid snapshot URI, file path must be absolute or on localhost"},
+        {"file://./etc/passwd", "Bad request: Invalid snapshot URI, file path must be absolute or on localhost"},
+        {"file:///whatever.snapshot", "Bad request: Snapshot file \"/whatever.snapshot\" does not exist"},
+        {"file://localhost/whatever.snapshot", "Bad request: Snapshot file \"/whatever.snapshot\" does not exist"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(body, sizeof body, "{\"location\": \"%s\"}", bad[i].loc);
+        r = run("PUT", "/collections/sn2/snapshots/recover", body);
+        ASSERT_EQ(r->status, 400);
+        ASSERT_STR_EQ(r->error, bad[i].err);
+    }
+    r = run("PUT", "/collections/sn2/snapshots/recover", "{\"location\": \"file:///etc/passwd\"}");
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "Bad request: Snapshot file path must be inside the snapshots directory");
+    snprintf(body, sizeof body, "{\"location\": \"file://localhost%s\", \"checksum\": \"%064d\"}", path, 3);
+    r = run("PUT", "/collections/sn2/snapshots/recover", body);
+    ASSERT_EQ(r->status, 400);
+    ASSERT_STR_CONTAINS(r->error, "Bad request: Snapshot checksum mismatch");
+    r = run("GET", "/collections/sn2", NULL);
+    ASSERT_EQ(r->status, 404); /* nothing restored */
+    snprintf(body, sizeof body, "{\"location\": \"file://localhost%s\", \"checksum\": \"%s\"}", path, hex);
+    r = run("PUT", "/collections/sn2/snapshots/recover", body);
+    ASSERT_EQ(r->status, 200);
+    r = run("POST", "/collections/sn2/points/count", "{}");
+    ASSERT_STR_CONTAINS(body_text(r), "\"count\":1");
+    /* percent-escapes in a file URL are decoded */
+    char esc[800];
+    snprintf(esc, sizeof esc, "%s", path);
+    char *slash = strrchr(esc, '/');
+    ASSERT_TRUE(slash != NULL);
+    slash[1] = '\0';
+    snprintf(body, sizeof body, "{\"location\": \"file://%s%%73%s\"}", esc, name + 1); /* %73 = 's' */
+    ASSERT_TRUE(name[0] == 's');
+    r = run("PUT", "/collections/sn3/snapshots/recover", body);
+    ASSERT_EQ(r->status, 200);
+    snprintf(body, sizeof body, "/collections/sn/snapshots/%s", name);
+    r = run("DELETE", body, NULL);
+    ASSERT_EQ(r->status, 200);
+    ASSERT_TRUE(access(side, F_OK) != 0);
+    ASSERT_TRUE(access(path, F_OK) != 0);
+    r = run("DELETE", "/collections/sn", NULL);
+    r = run("DELETE", "/collections/sn2", NULL);
+    r = run("DELETE", "/collections/sn3", NULL);
+    ASSERT_EQ(r->status, 200);
+}
+
+/* A limit over our cap is clamped (Qdrant accepts up to u64::MAX); below 1 it is Qdrant's 422,
+ * which names the query's limit internal.limit. GET / carries a 40-hex commit. */
+static void test_limit_clamp_and_root_commit(void) {
+    srv_req *r = run("PUT", "/collections/lim", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}");
+    ASSERT_EQ(r->status, 200);
+    r = run("PUT", "/collections/lim/points?wait=true",
+            "{\"points\": [{\"id\": 1, \"vector\": [1, 0]}, {\"id\": 2, \"vector\": [0, 1]}]}");
+    ASSERT_EQ(r->status, 200);
+    static const char *const ok[][2] = {
+        {"/collections/lim/points/query", "{\"query\": [1, 0], \"limit\": 9223372036854775807}"},
+        {"/collections/lim/points/query", "{\"query\": [1, 0], \"limit\": 1000001}"},
+        {"/collections/lim/points/query", "{\"prefetch\": {\"limit\": 9223372036854775807}, \"query\": [1, 0]}"},
+        {"/collections/lim/points/search", "{\"vector\": [1, 0], \"limit\": 9223372036854775807}"},
+        {"/collections/lim/points/scroll", "{\"limit\": 9223372036854775807}"},
+        {"/collections/lim/points/recommend", "{\"positive\": [1], \"limit\": 9223372036854775807}"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        r = run("POST", ok[i][0], ok[i][1]);
+        ASSERT_EQ(r->status, 200);
+    }
+    r = run("POST", "/collections/lim/points/query", "{\"query\": [1, 0], \"limit\": 9223372036854775807}");
+    ASSERT_STR_CONTAINS(body_text(r), "{\"points\":[{\"id\":1,");
+    ASSERT_STR_CONTAINS(body_text(r), "{\"id\":2,");
+    r = run("POST", "/collections/lim/points/query", "{\"query\": [1, 0], \"limit\": 0}");
+    ASSERT_EQ(r->status, 422);
+    ASSERT_STR_EQ(r->error, "Validation error in JSON body: [internal.limit: value 0 invalid, must be 1 or larger]");
+    r = run("POST", "/collections/lim/points/scroll", "{\"limit\": -1}");
+    ASSERT_EQ(r->status, 422);
+    ASSERT_STR_EQ(r->error, "Validation error in JSON body: [limit: value -1 invalid, must be 1 or larger]");
+    r = run("POST", "/collections/lim/points/scroll", "{\"limit\": 2.5}");
+    ASSERT_EQ(r->status, 400);
+    r = run("DELETE", "/collections/lim", NULL);
+    ASSERT_EQ(r->status, 200);
+    r = run("GET", "/", NULL);
+    json_t *commit = json_object_get(r->result, "commit");
+    ASSERT_TRUE(json_is_string(commit));
+    ASSERT_EQ(strlen(json_string_value(commit)), 40);
+    ASSERT_EQ(strspn(json_string_value(commit), "0123456789abcdef"), 40);
+}
+
 static void test_read_only_key(void) {
     g_ctx.api_key = "admin";
     g_ctx.ro_key = "reader";
@@ -323,6 +590,12 @@ int main(void) {
     RUN(test_points_roundtrip);
     RUN(test_scroll_order_value);
     RUN(test_payload_numbers_exact);
+    RUN(test_sha256);
+    RUN(test_payload_selector_paths);
+    RUN(test_lookup_from_missing);
+    RUN(test_create_over_alias);
+    RUN(test_snapshot_checksum_and_locations);
+    RUN(test_limit_clamp_and_root_commit);
     RUN(test_read_only_key);
     srv_req_fini(&g_req);
     vt_db_close(g_ctx.db);
