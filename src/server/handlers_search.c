@@ -61,8 +61,13 @@ static json_t *query_points(srv_req *r, const json_t *req) {
         srv_parse_vector_sel(r, srv_with_vector(req), 0, &vs))
         return NULL;
     hits h;
-    if (srv_run_query(r, req, 0, &h)) return NULL;
+    r->want_payloads = ps.on && !vs.on;
+    int rc = srv_run_query(r, req, 0, &h);
+    r->want_payloads = 0;
+    if (rc) return NULL;
     json_t *pts = srv_scored_json(r, &h, &ps, &vs);
+    vt_result_free(r->found); /* one query's; a batch's next query starts clean */
+    r->found = NULL;
     const char *key = order_key(req);
     if (pts && key) add_order_values(r, &h, pts, key);
     srv_hits_free(&h);

@@ -126,6 +126,8 @@ void srv_req_init(srv_req *r, srv_ctx *ctx, const char *method, const char *path
 }
 
 void srv_req_fini(srv_req *r) {
+    vt_result_free(r->found);
+    r->found = NULL;
     json_decref(r->result);
     r->result = NULL;
     vt_free(r->text);

@@ -152,6 +152,7 @@ static int nearest(srv_req *r, const char *coll, const qspec *q, const float *ve
     s.score_threshold = q->thr;
     s.hnsw_ef = q->hnsw_ef;
     s.exact = q->exact || only_n > 0;
+    s.with_payload = r->want_payloads; /* read in the search's own transaction (srv_req.found) */
     vt_result *res = NULL;
     vt_error err = {0};
     int rc = vt_points_search(r->ctx->db, coll, &s, &res, &err);
@@ -173,7 +174,12 @@ static int nearest(srv_req *r, const char *coll, const qspec *q, const float *ve
         out->v[i].version = vt_result_version(res, i);
     }
     out->n = n;
-    vt_result_free(res);
+    if (r->want_payloads) { /* the latest search's; srv_scored_json checks it is the one shown */
+        vt_result_free(r->found);
+        r->found = res;
+    } else {
+        vt_result_free(res);
+    }
     return 0;
 }
 
@@ -776,14 +782,26 @@ done:
     return rc;
 }
 
+/* found_matches: 1 if res holds exactly h's points, in h's order (then it can stand in for a
+ * fetch of their payloads). */
+static int found_matches(const vt_result *res, const hits *h) {
+    if (!res || vt_result_count(res) != h->n) return 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (vt_point_id_cmp(vt_result_id(res, i), &h->v[i].id) != 0) return 0;
+    return 1;
+}
+
 /* scored_json: the hits as ScoredPoints, with payload/vectors fetched when selected. */
 json_t *srv_scored_json(srv_req *r, const hits *h, const srv_payload_sel *ps, const srv_vector_sel *vs) {
     json_t *arr = json_array();
     if (!arr) return NULL;
     vt_result *res = NULL;
     int unnamed = 1;
-    if (ps->on || vs->on) {
-        unnamed = srv_unnamed_only(r, coll_name(r));
+    if (ps->on && !vs->on && found_matches(r->found, h)) { /* the search's own payloads */
+        res = r->found;
+        r->found = NULL;
+    } else if (ps->on || vs->on) {
+        unnamed = vs->on ? srv_unnamed_only(r, coll_name(r)) : 1; /* it shapes vectors only */
         if (unnamed < 0) {
             json_decref(arr);
             return NULL;

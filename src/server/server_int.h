@@ -94,6 +94,11 @@ typedef struct srv_req {
     size_t body_len;
     json_t *json;                             /* the parsed body (NULL: empty) */
     int route;                                /* index into the route table, -1 if none */
+    /* a search's own payloads, kept for the ScoredPoints so that they are not read twice: set
+     * want_payloads before srv_run_query, and nearest() leaves its result (with payloads) in
+     * found; srv_scored_json uses it when its points are exactly the hits (srv_req_fini frees) */
+    int want_payloads;
+    vt_result *found;
     /* the answer */
     int status;                               /* HTTP status */
     int kind;                                 /* enum srv_body_kind */
