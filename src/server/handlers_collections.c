@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/json.h"
 #include "server/server_int.h"
 
 static const char *coll_name(srv_req *r) { return r->params[0]; }
@@ -294,7 +295,7 @@ static json_t *hnsw_json(const vt_vector_params *p) {
 }
 
 static json_t *quant_json(const vt_vector_params *p) {
-    return json_pack("{s:{s:s, s:f, s:b}}", "scalar", "type", "int8", "quantile", (double)p->quant_quantile,
+    return json_pack("{s:{s:s, s:f, s:b}}", "scalar", "type", "int8", "quantile", vt_json_f32(p->quant_quantile),
                      "always_ram", p->quant_always_ram);
 }
 

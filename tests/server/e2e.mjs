@@ -570,6 +570,7 @@ await test('quantization config and collection errors', async () => {
   assert.equal(await client.createCollection('quant', { vectors: { size: 4, distance: 'Dot' }, quantization_config: { scalar: { type: 'int8', quantile: 0.99, always_ram: true } }, hnsw_config: { m: 4, ef_construct: 32 }, on_disk_payload: true }), true);
   const info = await client.getCollection('quant');
   assert.equal(info.config.quantization_config.scalar.type, 'int8');
+  assert.equal(info.config.quantization_config.scalar.quantile, 0.99); /* an f32, written as Qdrant writes it */
   assert.equal(info.config.hnsw_config.ef_construct, 32);
   await rejects(client.createCollection('quant', { vectors: { size: 4, distance: 'Dot' } }), 409, 'already exists');
   await rejects(client.getCollection('missing'), 404, "Not found: Collection `missing` doesn't exist!");
