@@ -231,7 +231,7 @@ static size_t put_utf8(char *o, uint32_t cp) {
 /* read_string: the string at r->p (its opening quote). Returns its bytes and length: a span of
  * the input when it has no escapes (not NUL-terminated), else the unescaped copy in r->scratch
  * (NUL-terminated). NULL on error. */
-static const char *read_string(reader *r, size_t *len, int *escaped) {
+static const char *read_string(reader *r, size_t *len) {
     const unsigned char *open = r->p, *p = r->p + 1, *end = r->end;
     int has_escape = 0;
     while (p < end && *p != '"') {
@@ -251,7 +251,6 @@ static const char *read_string(reader *r, size_t *len, int *escaped) {
     }
     if (p >= end) return (const char *)fail(r, open, "premature end of input in string");
     r->p = p + 1;
-    *escaped = has_escape;
     if (!has_escape) {
         *len = (size_t)(p - open - 1);
         return (const char *)open + 1;
@@ -364,8 +363,7 @@ static json_t *read_object(reader *r, int depth) {
         }
         const unsigned char *key_at = r->p;
         size_t n;
-        int escaped;
-        const char *k = read_string(r, &n, &escaped);
+        const char *k = read_string(r, &n);
         if (!k) goto bad;
         if (memchr(k, '\0', n)) {
             fail(r, key_at, "NUL byte in object key not supported");
@@ -418,8 +416,7 @@ static json_t *read_value(reader *r, int depth) {
     case '[': return read_array(r, depth + 1);
     case '"': {
         size_t n;
-        int escaped;
-        const char *s = read_string(r, &n, &escaped);
+        const char *s = read_string(r, &n);
         if (!s) return NULL;
         json_t *v = json_stringn_nocheck(s, n);
         return v ? v : out_of_memory(r);

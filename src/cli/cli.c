@@ -110,6 +110,18 @@ vt_model *cli_open_model(const char *dir, const vt_model_opts *opts) {
     return m;
 }
 
+int cli_open_models(const char *model_dir, const char *text_model, const vt_model_opts *opts, vt_model **clip,
+                    vt_model **st) {
+    *st = NULL;
+    if (!(*clip = cli_open_model(model_dir ? model_dir : cli_default_model(), opts))) return -1;
+    if (text_model && !(*st = cli_open_model(text_model, opts))) {
+        vt_model_close(*clip);
+        *clip = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int cli_texts_push(cli_texts *t, const char *s, size_t len) {
     char **gs = vt_realloc(t->s, (t->n + 1) * sizeof *gs);
     if (gs) t->s = gs;

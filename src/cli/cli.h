@@ -70,6 +70,12 @@ int cli_embed_image_ref(vt_model *m, const char *base, const char *ref, float *o
 /* cli_open_model: opens dir with opts, printing the error and returning NULL on failure. */
 vt_model *cli_open_model(const char *dir, const vt_model_opts *opts);
 
+/* cli_open_models: the CLIP model (model_dir, or the shipped one when NULL) into *clip and, when
+ * text_model is given, that text model into *st (else NULL). 0, or -1 after printing the error
+ * (nothing left open). */
+int cli_open_models(const char *model_dir, const char *text_model, const vt_model_opts *opts, vt_model **clip,
+                    vt_model **st);
+
 /* A growing list of texts given on the command line; lengths kept, since --text-json strings may
  * hold NUL bytes. */
 typedef struct cli_texts {

@@ -78,12 +78,8 @@ int cmd_eval(int argc, char **argv) {
     if (!data || !coll || !queries) return cli_usage_error(CMD, "--data, --collection and --queries are required");
     if (depth < k) depth = k;
     vt_model_opts mo = vt_model_opts_default();
-    vt_model *clip = cli_open_model(model_dir ? model_dir : cli_default_model(), &mo), *st = NULL;
-    if (!clip) return 1;
-    if (text_model && !(st = cli_open_model(text_model, &mo))) {
-        vt_model_close(clip);
-        return 1;
-    }
+    vt_model *clip, *st;
+    if (cli_open_models(model_dir, text_model, &mo, &clip, &st)) return 1;
     vt_error err = {0};
     vt_db *db = NULL;
     vt_db_opts dbo = vt_db_opts_default();

@@ -99,13 +99,8 @@ int cmd_ingest(int argc, char **argv) {
 
     vt_model_opts mo = vt_model_opts_default();
     mo.n_threads = threads;
-    vt_model *clip = cli_open_model(model_dir ? model_dir : cli_default_model(), &mo);
-    if (!clip) return 1;
-    vt_model *st = NULL;
-    if (text_model && !(st = cli_open_model(text_model, &mo))) {
-        vt_model_close(clip);
-        return 1;
-    }
+    vt_model *clip, *st;
+    if (cli_open_models(model_dir, text_model, &mo, &clip, &st)) return 1;
     vt_error err = {0};
     vt_db *db = NULL;
     sink sk;

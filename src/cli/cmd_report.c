@@ -216,7 +216,8 @@ int cmd_report(int argc, char **argv) {
     /* 3. the page */
     vt_error err = {0};
     vt_model_opts mo = vt_model_opts_default();
-    vt_model *clip = cli_open_model(model_dir ? model_dir : cli_default_model(), &mo), *st = NULL;
+    vt_model *clip, *st;
+    int models_bad = cli_open_models(model_dir, text_model, &mo, &clip, &st);
     vt_db *db = NULL;
     vt_db_opts dbo = vt_db_opts_default();
     json_t *ev = NULL;
@@ -226,7 +227,7 @@ int cmd_report(int argc, char **argv) {
     vt_point_id *ids = vt_malloc((size_t)k * sizeof *ids);
     uint8_t *is_rel = vt_malloc((size_t)k);
     size_t cap = 0, lineno = 0, n_queries = 0, n_miss = 0;
-    int rc = !clip || (text_model && !(st = cli_open_model(text_model, &mo))) ? VT_EINVAL : VT_OK;
+    int rc = models_bad ? VT_EINVAL : VT_OK;
     if (!rc && (!vec || !ids || !is_rel)) rc = vt_fail(&err, VT_ENOMEM, "report: out of memory");
     if (!rc) rc = vt_json_load_file(evj, (size_t)16 << 20, &ev, &err);
     if (!rc) rc = vt_db_open(data, &dbo, &db, &err);

@@ -307,12 +307,8 @@ int cmd_search(int argc, char **argv) {
     for (size_t i = 0; i < nq; i++) qs[i].target = using ? using : qs[i].is_image ? "text" : "image";
 
     vt_model_opts mo = vt_model_opts_default();
-    vt_model *clip = cli_open_model(model_dir ? model_dir : cli_default_model(), &mo), *st = NULL;
-    if (!clip) return 1;
-    if (text_model && !(st = cli_open_model(text_model, &mo))) {
-        vt_model_close(clip);
-        return 1;
-    }
+    vt_model *clip, *st;
+    if (cli_open_models(model_dir, text_model, &mo, &clip, &st)) return 1;
     vt_error err = {0};
     int rc = VT_OK;
     if (data) {

@@ -98,6 +98,18 @@ size_t db_point_key(uint64_t coll, const vt_point_id *id, uint8_t key[DB_KEY_MAX
 int db_point_key_decode(const MDB_val *k, uint64_t coll, vt_point_id *id); /* 1 if in coll */
 size_t db_seq_key(uint64_t coll, uint64_t seq, uint8_t key[16]);
 int db_point_id_cmp(const vt_point_id *a, const vt_point_id *b); /* key order */
+/* db_mix64: splitmix64's finaliser, the hash mixer of the db's tables. Stored labels depend on
+ * it (db_point_id_hash), so it never changes. */
+static inline uint64_t db_mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+/* db_point_id_hash: a 64-bit hash of a point id (integers and UUIDs hash apart). It is stored:
+ * the HNSW files label their nodes with it (FORMAT.md), so it never changes. Cannot fail. */
+uint64_t db_point_id_hash(const vt_point_id *id);
 
 /* db_point_encode: the value bytes of p (a point of c) into *out (vt_malloc'd, caller frees). */
 int db_point_encode(const db_coll *c, const db_point *p, uint8_t **out, size_t *len,

@@ -69,22 +69,6 @@ static uint64_t next_gen(void) { return __atomic_add_fetch(&g_fx_gen, 1, __ATOMI
 
 /* ---- the map ---- */
 
-static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-static uint64_t id_hash(const vt_point_id *id) {
-    if (!id->is_uuid) return mix64(id->num ^ 0x51afd7ed558ccd5ull);
-    uint64_t a, b;
-    memcpy(&a, id->uuid, 8);
-    memcpy(&b, id->uuid + 8, 8);
-    return mix64(mix64(a ^ 0xc4ceb9fe1a85ec53ull) ^ b);
-}
-
 static int id_eq(const vt_point_id *a, const vt_point_id *b) { return db_point_id_cmp(a, b) == 0; }
 
 static void map_free(fx_map *m) {
@@ -97,7 +81,7 @@ static void map_free(fx_map *m) {
 
 /* map_pos: the table position holding id, or of the empty cell where it would go. */
 static size_t map_pos(const fx_map *m, const vt_point_id *id) {
-    size_t mask = m->tcap - 1, i = id_hash(id) & mask;
+    size_t mask = m->tcap - 1, i = db_point_id_hash(id) & mask;
     while (m->tab[i] != UINT32_MAX && !id_eq(&m->ids[m->tab[i]], id)) i = (i + 1) & mask;
     return i;
 }
@@ -117,7 +101,7 @@ static int map_grow_tab(fx_map *m) {
     memset(t, 0xff, ncap * sizeof *t);
     for (size_t i = 0; i < m->tcap; i++) {
         if (m->tab[i] == UINT32_MAX) continue;
-        size_t j = id_hash(&m->ids[m->tab[i]]) & (ncap - 1);
+        size_t j = db_point_id_hash(&m->ids[m->tab[i]]) & (ncap - 1);
         while (t[j] != UINT32_MAX) j = (j + 1) & (ncap - 1);
         t[j] = m->tab[i];
     }
@@ -178,7 +162,7 @@ static int map_del(fx_map *m, const vt_point_id *id) {
     m->tn--;
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
         if (m->tab[j] == UINT32_MAX) break;
-        size_t home = id_hash(&m->ids[m->tab[j]]) & mask;
+        size_t home = db_point_id_hash(&m->ids[m->tab[j]]) & mask;
         if (((j - home) & mask) >= ((j - i) & mask)) {
             m->tab[i] = m->tab[j];
             i = j;

@@ -9,7 +9,7 @@
  * search rebuilds it from the points, and until it exists searches are brute force (query.c).
  *
  * Slots, labels and ids. The graph numbers its vectors by slot (hnsw.h). Each vector's label is
- * a 64-bit hash of its point id (id_label). In memory an entry keeps
+ * a 64-bit hash of its point id (db_point_id_hash). In memory an entry keeps
  *   label → slot   an open-addressing table (linear probing, backward-shift deletion), used by
  *                  the catch-up to find the slot of a point named in the op log;
  *   slot → id      an array, used to turn hits back into point ids (and by the filter callback).
@@ -121,26 +121,9 @@ typedef struct ix_ent {
 
 /* ---- label → slot table ---- */
 
-static uint64_t mix64(uint64_t x) { /* splitmix64's finaliser */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-/* id_label: the label of a point id (a hash; integers and UUIDs hash apart). Cannot fail. */
-static uint64_t id_label(const vt_point_id *id) {
-    if (!id->is_uuid) return mix64(id->num ^ 0x9e3779b97f4a7c15ull);
-    uint64_t a, b;
-    memcpy(&a, id->uuid, 8);
-    memcpy(&b, id->uuid + 8, 8);
-    return mix64(mix64(a ^ 0x632be59bd9b4e019ull) ^ b);
-}
-
 static uint32_t map_get(const ix_ent *e, uint64_t label) {
     if (!e->mcap) return UINT32_MAX;
-    for (size_t i = mix64(label) & (e->mcap - 1);; i = (i + 1) & (e->mcap - 1)) {
+    for (size_t i = db_mix64(label) & (e->mcap - 1);; i = (i + 1) & (e->mcap - 1)) {
         if (e->mvals[i] == UINT32_MAX) return UINT32_MAX;
         if (e->mkeys[i] == label) return e->mvals[i];
     }
@@ -158,7 +141,7 @@ static int map_grow(ix_ent *e) {
     memset(v, 0xff, ncap * sizeof *v);
     for (size_t i = 0; i < e->mcap; i++) {
         if (e->mvals[i] == UINT32_MAX) continue;
-        size_t j = mix64(e->mkeys[i]) & (ncap - 1);
+        size_t j = db_mix64(e->mkeys[i]) & (ncap - 1);
         while (v[j] != UINT32_MAX) j = (j + 1) & (ncap - 1);
         k[j] = e->mkeys[i];
         v[j] = e->mvals[i];
@@ -174,7 +157,7 @@ static int map_grow(ix_ent *e) {
 /* map_put: sets label → slot (replacing). VT_ENOMEM leaves the table as it was. */
 static int map_put(ix_ent *e, uint64_t label, uint32_t slot) {
     if ((e->mn + 1) * 2 > e->mcap && map_grow(e)) return VT_ENOMEM;
-    size_t i = mix64(label) & (e->mcap - 1);
+    size_t i = db_mix64(label) & (e->mcap - 1);
     while (e->mvals[i] != UINT32_MAX && e->mkeys[i] != label) i = (i + 1) & (e->mcap - 1);
     if (e->mvals[i] == UINT32_MAX) e->mn++;
     e->mkeys[i] = label;
@@ -185,13 +168,13 @@ static int map_put(ix_ent *e, uint64_t label, uint32_t slot) {
 /* map_del: removes label (backward-shift deletion keeps probe chains whole). Cannot fail. */
 static void map_del(ix_ent *e, uint64_t label) {
     if (!e->mcap) return;
-    size_t m = e->mcap - 1, i = mix64(label) & m;
+    size_t m = e->mcap - 1, i = db_mix64(label) & m;
     while (e->mvals[i] != UINT32_MAX && e->mkeys[i] != label) i = (i + 1) & m;
     if (e->mvals[i] == UINT32_MAX) return;
     e->mn--;
     for (size_t j = (i + 1) & m;; j = (j + 1) & m) {
         if (e->mvals[j] == UINT32_MAX) break;
-        size_t home = mix64(e->mkeys[j]) & m;
+        size_t home = db_mix64(e->mkeys[j]) & m;
         /* move j into the hole at i when its home is not in (i, j] (cyclically) */
         if (((j - home) & m) >= ((j - i) & m)) {
             e->mkeys[i] = e->mkeys[j];
@@ -490,7 +473,7 @@ static int sync_point(vt_db *db, MDB_txn *txn, const db_coll *c, ix_ent *e,
     float *v = e->scratch, *old = e->scratch + dim;
     int has, rc = read_vec(db, txn, c, e->vslot, id, v, &has, err);
     if (rc) return rc;
-    uint64_t label = id_label(id);
+    uint64_t label = db_point_id_hash(id);
     uint32_t cur = map_get(e, label);
     if (cur != UINT32_MAX && cur < e->ids_cap && e->has_id[cur] && db_point_id_cmp(&e->ids[cur], id)) {
         e->broken = 1; /* another id owns this label */
@@ -627,7 +610,7 @@ static int build_one(void *vctx, const vt_point_id *id, const float *vec) {
         b->cap = ncap;
     }
     b->ids[b->n] = *id;
-    b->labels[b->n] = id_label(id);
+    b->labels[b->n] = db_point_id_hash(id);
     memcpy(b->vecs + b->n * b->dim, vec, (size_t)b->dim * 4);
     b->n++;
     return VT_OK;
@@ -686,7 +669,7 @@ typedef struct verify_ctx {
 static int verify_one(void *vctx, const vt_point_id *id, const float *vec) {
     (void)vec;
     verify_ctx *x = vctx;
-    uint32_t s = map_get(x->e, id_label(id));
+    uint32_t s = map_get(x->e, db_point_id_hash(id));
     if (s == UINT32_MAX || (s < x->e->ids_cap && x->e->has_id[s] && db_point_id_cmp(&x->e->ids[s], id))) {
         x->bad = 1;
         return 1;
@@ -796,7 +779,7 @@ static void ent_repair(vt_db *db, ix_ent *e) {
     for (size_t s = 0; s < cap && !e->broken; s++) {
         if (!has[s]) continue;
         uint32_t ns = s < n_remap ? remap[s] : UINT32_MAX;
-        if (ns == UINT32_MAX || map_put(e, id_label(&ids[s]), ns) || ids_set(e, ns, &ids[s])) e->broken = 1;
+        if (ns == UINT32_MAX || map_put(e, db_point_id_hash(&ids[s]), ns) || ids_set(e, ns, &ids[s])) e->broken = 1;
     }
     vt_free(ids);
     vt_free(has);
@@ -908,7 +891,7 @@ static plan_kind plan_filtered(const ix_ent *e, const db_vec_cfg *v, allow_ctx *
     hnsw_stats_get(e->h, &st);
     uint64_t x = e->seq * 0x9e3779b97f4a7c15ull + 1;
     for (uint32_t tries = 0; tries < 4 * PLAN_MAX_SAMPLES && k == PLAN_SAMPLE && st.n_slots; tries++) {
-        x = mix64(x + tries);
+        x = db_mix64(x + tries);
         uint32_t s = (uint32_t)(x % st.n_slots);
         if (hnsw_slot_info(e->h, s, NULL) != HNSW_SLOT_LIVE) continue;
         k = plan_sampler_add(&sm, allow_slot(ax, s, 0));
@@ -1001,7 +984,7 @@ static int exact_indexed(const ix_ent *e, allow_ctx *ax, const float *q, size_t 
             bits &= bits - 1;
             const vt_point_id *id = db_fx_id(ax->fx, ps);
             if (!id) continue;
-            uint32_t s = map_get(e, id_label(id));
+            uint32_t s = map_get(e, db_point_id_hash(id));
             if (s == UINT32_MAX || s >= e->ids_cap || !e->has_id[s] || db_point_id_cmp(&e->ids[s], id)) continue;
             if (pidx_sel_maybe(sel, ps)) {
                 int m = db_point_matches_at(ax->db, ax->txn, ax->c, ax->f, id);

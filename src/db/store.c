@@ -133,6 +133,14 @@ int db_point_id_cmp(const vt_point_id *a, const vt_point_id *b) {
     return memcmp(a->uuid, b->uuid, 16);
 }
 
+uint64_t db_point_id_hash(const vt_point_id *id) {
+    if (!id->is_uuid) return db_mix64(id->num ^ 0x9e3779b97f4a7c15ull);
+    uint64_t a, b;
+    memcpy(&a, id->uuid, 8);
+    memcpy(&b, id->uuid + 8, 8);
+    return db_mix64(db_mix64(a ^ 0x632be59bd9b4e019ull) ^ b);
+}
+
 int vt_point_id_cmp(const vt_point_id *a, const vt_point_id *b) { return db_point_id_cmp(a, b); }
 
 /* ---- point records ---- */

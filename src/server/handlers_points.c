@@ -68,14 +68,6 @@ static int set_vector(srv_req *r, points_buf *b, size_t i, const char *name, con
         srv_fail(r, 400, "Wrong input: %s: more than %d vectors", where, VT_MAX_NAMED_VECTORS);
         return -1;
     }
-    if (json_is_object(v) && json_object_get(v, "indices")) {
-        srv_fail(r, 400, "Wrong input: %s: sparse vectors are not supported", where);
-        return -1;
-    }
-    if (json_is_array(v) && json_array_size(v) > 0 && json_is_array(json_array_get(v, 0))) {
-        srv_fail(r, 400, "Wrong input: %s: multivectors are not supported", where);
-        return -1;
-    }
     size_t k = i * VT_MAX_NAMED_VECTORS + p->n_vectors;
     if (srv_read_vector(r, v, where, &b->store[k]) != 0) return -1;
     b->nvs[k].name = name;

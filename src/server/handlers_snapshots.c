@@ -178,16 +178,25 @@ void h_snapshot_list(srv_req *r) {
     srv_ok(r, arr);
 }
 
-void h_snapshot_get(srv_req *r) {
-    char coll[VT_MAX_NAME_LEN + 1], dir[4096], path[4096 + 600];
-    if (own_name(r, coll, sizeof coll)) return;
+/* named_snapshot: the path of snapshot r->params[1] of collection r->params[0]; -1 after a reply
+ * (unknown collection, or a name that is not a plain file name). */
+static int named_snapshot(srv_req *r, char *path, size_t size) {
+    char coll[VT_MAX_NAME_LEN + 1], dir[4096];
+    if (own_name(r, coll, sizeof coll)) return -1;
     const char *name = r->params[1];
     if (!valid_name(name)) {
         srv_fail(r, 400, "Bad request: invalid snapshot name \"%.200s\"", name);
-        return;
+        return -1;
     }
     snapshot_dir(r, coll, dir, sizeof dir, 0);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, size, "%s/%s", dir, name);
+    return 0;
+}
+
+void h_snapshot_get(srv_req *r) {
+    char path[4096 + 600];
+    if (named_snapshot(r, path, sizeof path)) return;
+    const char *name = r->params[1];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -202,15 +211,9 @@ void h_snapshot_get(srv_req *r) {
 }
 
 void h_snapshot_delete(srv_req *r) {
-    char coll[VT_MAX_NAME_LEN + 1], dir[4096], path[4096 + 600];
-    if (own_name(r, coll, sizeof coll)) return;
+    char path[4096 + 600];
+    if (named_snapshot(r, path, sizeof path)) return;
     const char *name = r->params[1];
-    if (!valid_name(name)) {
-        srv_fail(r, 400, "Bad request: invalid snapshot name \"%.200s\"", name);
-        return;
-    }
-    snapshot_dir(r, coll, dir, sizeof dir, 0);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
     if (unlink(path) != 0) {
         srv_fail(r, 404, "Not found: Snapshot %s not found", name);
         return;

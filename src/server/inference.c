@@ -279,6 +279,14 @@ int srv_read_vector(srv_req *r, const json_t *v, const char *where, srv_vec *out
     out->data = NULL;
     out->dim = 0;
     if (srv_is_inference(v)) return srv_embed(r, v, where, out);
+    if (json_is_object(v) && json_object_get(v, "indices")) {
+        srv_fail(r, 400, "Wrong input: %s: sparse vectors are not supported", where);
+        return -1;
+    }
+    if (json_is_array(v) && json_array_size(v) > 0 && json_is_array(json_array_get(v, 0))) {
+        srv_fail(r, 400, "Wrong input: %s: multivectors are not supported", where);
+        return -1;
+    }
     if (!json_is_array(v)) {
         srv_fail(r, 400, "Format error in JSON body: %s: expected a vector (a list of numbers) or an "
                          "inference object {\"text\"|\"image\": …, \"model\": …}", where);

@@ -129,6 +129,24 @@ static char *build_filter(const json_t *user, const vt_point_id *only, long only
     return s;
 }
 
+/* hits_from_result: res's points from index first on as hits (scores kept when scored, else
+ * 0). -1 after a 500 when memory runs out. */
+static int hits_from_result(srv_req *r, const vt_result *res, size_t first, int scored, hits *out) {
+    size_t n = vt_result_count(res);
+    out->n = 0;
+    out->v = vt_malloc((n ? n : 1) * sizeof *out->v);
+    if (!out->v) {
+        srv_fail(r, 500, "Service internal error: out of memory");
+        return -1;
+    }
+    for (size_t i = first; i < n; i++, out->n++) {
+        out->v[out->n].id = *vt_result_id(res, i);
+        out->v[out->n].score = scored ? vt_result_score(res, i) : 0;
+        out->v[out->n].version = vt_result_version(res, i);
+    }
+    return 0;
+}
+
 /* nearest: the hits nearest to vec under q (restricted/excluded ids as build_filter). */
 static int nearest(srv_req *r, const char *coll, const qspec *q, const float *vec, uint32_t dim,
                    const vt_point_id *only, long only_n, const vt_point_id *not, size_t not_n, hits *out) {
@@ -161,19 +179,10 @@ static int nearest(srv_req *r, const char *coll, const qspec *q, const float *ve
         srv_fail_vt(r, rc, &err);
         return -1;
     }
-    size_t n = vt_result_count(res);
-    out->v = vt_malloc((n ? n : 1) * sizeof *out->v);
-    if (!out->v) {
+    if (hits_from_result(r, res, 0, 1, out)) {
         vt_result_free(res);
-        srv_fail(r, 500, "Service internal error: out of memory");
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        out->v[i].id = *vt_result_id(res, i);
-        out->v[i].score = vt_result_score(res, i);
-        out->v[i].version = vt_result_version(res, i);
-    }
-    out->n = n;
     if (r->want_payloads) { /* the latest search's; srv_scored_json checks it is the one shown */
         vt_result_free(r->found);
         r->found = res;
@@ -275,14 +284,6 @@ static int resolve_input(srv_req *r, const json_t *req, const json_t *v, const c
         const char *lc, *lv;
         lookup_of(r, req, using, &lc, &lv);
         return point_vector(r, lc, lv, &out->id, &out->vec);
-    }
-    if (json_is_object(v) && json_object_get(v, "indices")) {
-        srv_fail(r, 400, "Wrong input: %s: sparse vectors are not supported", where);
-        return -1;
-    }
-    if (json_is_array(v) && json_array_size(v) > 0 && json_is_array(json_array_get(v, 0))) {
-        srv_fail(r, 400, "Wrong input: %s: multivectors are not supported", where);
-        return -1;
     }
     return srv_read_vector(r, v, where, &out->vec);
 }
@@ -587,21 +588,9 @@ static int scroll_hits(srv_req *r, const qspec *q, const json_t *order_by, hits 
         srv_fail_vt(r, rc, &err);
         return -1;
     }
-    size_t n = vt_result_count(res);
-    out->v = vt_malloc((n ? n : 1) * sizeof *out->v);
-    if (!out->v) {
-        vt_result_free(res);
-        srv_fail(r, 500, "Service internal error: out of memory");
-        return -1;
-    }
-    for (size_t i = q->offset; i < n; i++) {
-        out->v[out->n].id = *vt_result_id(res, i);
-        out->v[out->n].score = 0;
-        out->v[out->n].version = vt_result_version(res, i);
-        out->n++;
-    }
+    rc = hits_from_result(r, res, q->offset, 0, out);
     vt_result_free(res);
-    return 0;
+    return rc;
 }
 
 

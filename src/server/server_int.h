@@ -288,7 +288,8 @@ int srv_is_inference(const json_t *v);
 
 /* srv_read_vector: a dense vector at v — an array of finite numbers (1..VT_MAX_DIM), or an
  * inference object {"text"|"image"|"object": …, "model": "<name>"} embedded with the named
- * model. where names the input in messages. -1 after a 400. */
+ * model; a sparse vector or a multivector is refused as unsupported. where names the input in
+ * messages. -1 after a 400. */
 int srv_read_vector(srv_req *r, const json_t *v, const char *where, srv_vec *out);
 
 /* srv_embed: embeds an inference object into out. -1 after a 400. */

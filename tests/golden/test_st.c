@@ -26,6 +26,7 @@
 #include "models/bert.h"
 #include "tensor/kernels.h"
 #include "tensor/safetensors.h"
+#include "cli_run.h"
 #include "test.h"
 #include "vitrine.h"
 
@@ -510,27 +511,11 @@ static void test_allocation_failures(void) {
  * the command line
  */
 
-static const char *bin(void) {
-    const char *b = getenv("VITRINE_BIN");
-    return b && *b ? b : "build/vitrine";
-}
-
 /* run: the command's stdout (stderr too when the args redirect it) into a malloc'd string. */
 static char *run(const char *args, int *status) {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s", bin(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *out = malloc(cap);
-    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (cap - n < 4096) out = realloc(out, cap *= 2);
-    }
-    out[n] = '\0';
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return out;
+    snprintf(cmd, sizeof cmd, "%s %s", cli_bin(), args);
+    return cli_capture(cmd, status);
 }
 
 /* `vitrine tokenize` on the sentence-transformers folders: the golden ids of every string, and

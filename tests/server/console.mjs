@@ -5,13 +5,14 @@
 // PNG thumbnails under DATA/media). Screenshots go to build/test-artifacts/console/.
 //
 // Prints "ok NAME" / "FAIL NAME: why" per test and ends with "N passed, N failed".
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { spawnServe } from './serve.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = process.env.VITRINE_BIN || join(ROOT, 'build/vitrine');
@@ -30,23 +31,10 @@ async function test(name, fn) {
   }
 }
 
-function startServer(data, extra = []) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['serve', '--data', data, '--port', '0', '--media-root', join(data, 'media'), ...extra],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${buf}`)), 30000);
-    proc.stderr.on('data', (d) => {
-      buf += d.toString();
-      const m = buf.match(/listening on http:\/\/([^ ]+):(\d+)/);
-      if (m && !proc.url) {
-        clearTimeout(timer);
-        proc.url = `http://127.0.0.1:${m[2]}`;
-        resolve(proc);
-      }
-    });
-    proc.on('exit', (code) => { if (!proc.url) { clearTimeout(timer); reject(new Error(`server exited ${code}: ${buf}`)); } });
-  });
+async function startServer(data, extra = []) {
+  const { proc, listening } = spawnServe(BIN, ['--data', data, '--media-root', join(data, 'media'), ...extra]);
+  proc.url = await listening;
+  return proc;
 }
 
 function stop(proc) {

@@ -19,7 +19,6 @@
 // NOT_IN_SPEC, excepted).
 //
 // Prints "ok NAME" / "FAIL NAME: why" per test and ends with "N passed, N failed".
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +30,7 @@ import assert from 'node:assert/strict';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { QdrantClient as QdrantClient118 } from 'qdrant-js-118';
 import { SpecValidator, startValidatingProxy, normalizePath } from './openapi-check.mjs';
+import { spawnServe } from './serve.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = process.env.VITRINE_BIN || join(ROOT, 'build/vitrine');
@@ -104,33 +104,18 @@ async function test(name, fn) {
   currentTest = '(between tests)';
 }
 
-function startServer(dataDir, extra = []) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['serve', '--data', dataDir, '--port', '0', '--threads', '4', ...extra],
-      { stdio: ['ignore', 'inherit', 'pipe'] });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${buf}`)), 30000);
-    proc.stderr.on('data', (d) => {
-      buf += d.toString();
-      const m = buf.match(/listening on http:\/\/([^ ]+):(\d+)/);
-      if (m && !proc.url) {
-        clearTimeout(timer);
-        proc.directUrl = `http://127.0.0.1:${m[2]}`;
-        proc.url = proc.directUrl;
-        // the clients talk to the validating proxy; directUrl is the server itself
-        startValidatingProxy(proc.directUrl, checkResponse).then((proxy) => {
-          proc.proxy = proxy;
-          proc.url = proxy.url;
-          resolve(proc);
-        }, reject);
-      }
-    });
-    proc.on('exit', (code, signal) => {
-      proc.exitCode_ = code;
-      if (code !== 0) console.log(`!! server exited with ${code ?? signal}; its stderr:\n${buf}`);
-      if (!proc.url) { clearTimeout(timer); reject(new Error(`server exited ${code}: ${buf}`)); }
-    });
+async function startServer(dataDir, extra = []) {
+  const { proc, listening } = spawnServe(BIN, ['--data', dataDir, '--threads', '4', ...extra], 'inherit');
+  proc.on('exit', (code, signal) => {
+    proc.exitCode_ = code;
+    if (code !== 0) console.log(`!! server exited with ${code ?? signal}; its stderr:\n${proc.stderrText}`);
   });
+  proc.directUrl = await listening;
+  proc.url = proc.directUrl;
+  // the clients talk to the validating proxy; directUrl is the server itself
+  proc.proxy = await startValidatingProxy(proc.directUrl, checkResponse);
+  proc.url = proc.proxy.url;
+  return proc;
 }
 
 function stopServer(proc) {

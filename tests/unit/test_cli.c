@@ -12,30 +12,14 @@
 #include "base/alloc.h"
 #include "tensor/kernels.h"
 #include "tensor/safetensors.h"
+#include "cli_run.h"
 #include "test.h"
 
-static const char *bin(void) {
-    const char *b = getenv("VITRINE_BIN");
-    return b && *b ? b : "build/vitrine";
-}
-
-/* run: the command's stdout (and stderr when merged) into a malloc'd string; *status its exit. */
+/* run: the command's stdout (stderr too when the args redirect it) into a malloc'd string. */
 static char *run(const char *args, int *status) {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s", bin(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *out = malloc(cap);
-    size_t k;
-    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (cap - n < 4096) out = realloc(out, cap *= 2);
-    }
-    out[n] = '\0';
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return out;
+    snprintf(cmd, sizeof cmd, "%s %s", cli_bin(), args);
+    return cli_capture(cmd, status);
 }
 
 static void test_tokenize_matches_goldens(void) {

@@ -11,30 +11,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "test.h"
 
 static char dir[256], cmdbuf[8192];
 
-static const char *bin(void) {
-    const char *b = getenv("VITRINE_BIN");
-    return b && *b ? b : "build/vitrine";
-}
-
 /* run: stdout of `vitrine db ARGS --data DIR` (stderr appended when merge); *status the exit. */
 static char *run(const char *args, int merge, int *status) {
-    snprintf(cmdbuf, sizeof cmdbuf, "%s db %s --data %s%s", bin(), args, dir, merge ? " 2>&1" : " 2>/dev/null");
-    FILE *p = popen(cmdbuf, "r");
-    if (!p) return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *out = malloc(cap);
-    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (cap - n < 4096) out = realloc(out, cap *= 2);
-    }
-    out[n] = '\0';
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return out;
+    snprintf(cmdbuf, sizeof cmdbuf, "%s db %s --data %s%s", cli_bin(), args, dir, merge ? " 2>&1" : " 2>/dev/null");
+    return cli_capture(cmdbuf, status);
 }
 
 /* run_json: the one JSON document printed (NULL if not exactly one). */

@@ -17,29 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "test.h"
 
 static char dir[64], cmd[8192];
 
-static const char *bin(void) {
-    const char *b = getenv("VITRINE_BIN");
-    return b && *b ? b : "build/vitrine";
-}
-
 /* run: stdout (and stderr when merge) of the command line; *status its exit status. */
 static char *run(const char *args, int merge, int *status) {
-    snprintf(cmd, sizeof cmd, "%s %s%s", bin(), args, merge ? " 2>&1" : " 2>/dev/null");
-    FILE *p = popen(cmd, "r");
-    size_t cap = 1 << 16, n = 0, k;
-    char *out = malloc(cap);
-    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (cap - n < 4096) out = realloc(out, cap *= 2);
-    }
-    out[n] = '\0';
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return out;
+    snprintf(cmd, sizeof cmd, "%s %s%s", cli_bin(), args, merge ? " 2>&1" : " 2>/dev/null");
+    return cli_capture(cmd, status);
 }
 
 /* label_precision: the fraction of the points of a search --json answer with payload label. */
@@ -226,7 +212,7 @@ static void test_ingest_search_url(void) {
     if (pid == 0) {
         freopen("/dev/null", "w", stdout);
         freopen("/dev/null", "w", stderr);
-        execl(bin(), bin(), "serve", "--data", data, "--port", port_s, "--api-key", "k3y", (char *)NULL);
+        execl(cli_bin(), cli_bin(), "serve", "--data", data, "--port", port_s, "--api-key", "k3y", (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 200 && !port_open(port); i++) usleep(50 * 1000);

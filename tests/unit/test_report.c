@@ -16,29 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "test.h"
 
 static char dir[64], cmd[8192];
 static int ready;
 
-static const char *bin(void) {
-    const char *b = getenv("VITRINE_BIN");
-    return b && *b ? b : "build/vitrine";
-}
-
+/* run: stdout (and stderr when merge) of the command line; *status its exit status. */
 static char *run(const char *args, int merge, int *status) {
-    snprintf(cmd, sizeof cmd, "%s %s%s", bin(), args, merge ? " 2>&1" : " 2>/dev/null");
-    FILE *p = popen(cmd, "r");
-    size_t cap = 1 << 16, n = 0, k;
-    char *out = malloc(cap);
-    while ((k = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += k;
-        if (cap - n < 4096) out = realloc(out, cap *= 2);
-    }
-    out[n] = '\0';
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return out;
+    snprintf(cmd, sizeof cmd, "%s %s%s", cli_bin(), args, merge ? " 2>&1" : " 2>/dev/null");
+    return cli_capture(cmd, status);
 }
 
 static char *slurp(const char *path, size_t *len) {
